@@ -1,0 +1,409 @@
+//! `/api/conversations`: stored chats. Posting a message stores the user's turn before the
+//! model is called, streams the answer, and stores the assistant's turn when it ends (what
+//! was generated so far, if the client stops early). Every query is scoped to the caller:
+//! another user's conversation is indistinguishable from one that does not exist.
+
+use std::convert::Infallible;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use cairn_store::{Conversation, Message, NewMessage, Page};
+use cairn_types::Role;
+use futures::StreamExt;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use tokio::sync::mpsc;
+
+use super::sse::{event_stream_response, named_event};
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::openai::chat::{ChatMessage, ChatRequest};
+use crate::pipeline::{ChatOutput, run_chat};
+use crate::state::AppState;
+use crate::telemetry::RequestId;
+use crate::util::{new_id, now_ms};
+
+const MAX_TITLE_CHARS: usize = 200;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateConversation {
+    title: Option<String>,
+    model: Option<String>,
+    system_prompt: Option<String>,
+}
+
+fn check_title(title: &str) -> Result<String, ApiError> {
+    let title = title.trim();
+    if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS {
+        return Err(ApiError::invalid(
+            format!("'title' must have 1 to {MAX_TITLE_CHARS} characters"),
+            Some("title"),
+        ));
+    }
+    Ok(title.to_string())
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    principal: Principal,
+    ApiJson(input): ApiJson<CreateConversation>,
+) -> Result<(StatusCode, Json<Conversation>), ApiError> {
+    let title = match input.title {
+        Some(t) => check_title(&t)?,
+        None => "New conversation".into(),
+    };
+    if let Some(model) = &input.model {
+        let tier = app.tier_of(&principal.user.tier)?;
+        crate::pipeline::resolve_model(
+            &app.config,
+            app.route_policy.as_ref(),
+            tier,
+            Some(model),
+            crate::config::ModelKind::Chat,
+        )?;
+    }
+    let now = now_ms();
+    let conversation = Conversation {
+        id: new_id(),
+        user_id: principal.user.id.clone(),
+        title,
+        model: input.model,
+        system_prompt: input.system_prompt.filter(|s| !s.trim().is_empty()),
+        created_at: now,
+        updated_at: now,
+    };
+    app.store.create_conversation(&conversation).await?;
+    Ok((StatusCode::CREATED, Json(conversation)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    limit: Option<u32>,
+    /// Only conversations updated before this time (unix ms): the `next_before` of the
+    /// previous page.
+    before: Option<i64>,
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    principal: Principal,
+    Query(params): Query<ListParams>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = params.limit.unwrap_or(50).clamp(1, 200);
+    let mut items = app
+        .store
+        .list_conversations(
+            &principal.user.id,
+            Page {
+                limit: limit + 1,
+                before: params.before,
+            },
+        )
+        .await?;
+    let has_more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let next_before = if has_more {
+        items.last().map(|c| c.updated_at)
+    } else {
+        None
+    };
+    Ok(Json(
+        json!({ "object": "list", "data": items, "has_more": has_more, "next_before": next_before }),
+    ))
+}
+
+async fn owned(app: &AppState, principal: &Principal, id: &str) -> Result<Conversation, ApiError> {
+    app.store
+        .get_conversation(&principal.user.id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("conversation"))
+}
+
+pub async fn read(
+    State(app): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let conversation = owned(&app, &principal, &id).await?;
+    let messages = app.store.list_messages(&conversation.id).await?;
+    let mut value = json!(conversation);
+    value["messages"] = json!(messages);
+    Ok(Json(value))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rename {
+    title: String,
+}
+
+pub async fn rename(
+    State(app): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<Rename>,
+) -> Result<Json<Conversation>, ApiError> {
+    let title = check_title(&input.title)?;
+    if !app
+        .store
+        .rename_conversation(&principal.user.id, &id, &title, now_ms())
+        .await?
+    {
+        return Err(ApiError::not_found("conversation"));
+    }
+    Ok(Json(owned(&app, &principal, &id).await?))
+}
+
+pub async fn delete(
+    State(app): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if !app
+        .store
+        .delete_conversation(&principal.user.id, &id)
+        .await?
+    {
+        return Err(ApiError::not_found("conversation"));
+    }
+    Ok(Json(json!({ "id": id, "deleted": true })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostMessage {
+    content: String,
+    model: Option<String>,
+    /// Defaults to true.
+    stream: Option<bool>,
+    temperature: Option<f64>,
+    max_tokens: Option<i64>,
+}
+
+pub async fn post_message(
+    State(app): State<AppState>,
+    principal: Principal,
+    Extension(RequestId(request_id)): Extension<RequestId>,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<PostMessage>,
+) -> Result<Response, ApiError> {
+    if input.content.trim().is_empty() {
+        return Err(ApiError::invalid(
+            "'content' must not be empty",
+            Some("content"),
+        ));
+    }
+    let conversation = owned(&app, &principal, &id).await?;
+    let history = app.store.list_messages(&conversation.id).await?;
+    let mut messages = Vec::with_capacity(history.len() + 2);
+    if let Some(system) = &conversation.system_prompt {
+        messages.push(text_message(Role::System, system));
+    }
+    for m in &history {
+        if let Ok(role) = serde_json::from_value::<Role>(Value::String(m.role.clone())) {
+            messages.push(text_message(role, &m.content));
+        }
+    }
+    messages.push(text_message(Role::User, &input.content));
+    let stream = input.stream.unwrap_or(true);
+    let request = ChatRequest {
+        model: input.model.or_else(|| conversation.model.clone()),
+        messages,
+        temperature: input.temperature,
+        top_p: None,
+        max_tokens: input.max_tokens,
+        max_completion_tokens: None,
+        stop: None,
+        seed: None,
+        user: None,
+        n: None,
+        presence_penalty: None,
+        frequency_penalty: None,
+        stream: Some(true),
+        stream_options: Some(crate::openai::chat::StreamOptions {
+            include_usage: true,
+            extra: Map::new(),
+        }),
+        tools: None,
+        tool_choice: None,
+        response_format: None,
+        extra: Map::new(),
+    };
+    // Refuse a bad request before anything is stored.
+    request.validate()?;
+    let user_message = app
+        .store
+        .append_message(
+            &principal.user.id,
+            NewMessage {
+                id: new_id(),
+                conversation_id: conversation.id.clone(),
+                role: Role::User.as_str().into(),
+                content: input.content.clone(),
+                model: None,
+                prompt_tokens: None,
+                completion_tokens: None,
+                created_at: now_ms(),
+            },
+        )
+        .await?;
+    let user_id = principal.user.id.clone();
+    let ChatOutput::Stream {
+        stream: mut chunks, ..
+    } = run_chat(
+        &app,
+        principal,
+        request_id,
+        "/api/conversations/{id}/messages",
+        request,
+    )
+    .await?
+    else {
+        return Err(ApiError::Internal(
+            "a streamed call returned a whole completion".into(),
+        ));
+    };
+
+    // The model is driven by its own task so that the assistant's turn is stored even if the
+    // client goes away; a client that leaves stops generation, and the partial turn is kept.
+    let (tx, rx) = mpsc::channel::<Event>(64);
+    let task_app = app.clone();
+    let conversation_id = conversation.id.clone();
+    let first = Event::UserMessage(user_message);
+    let _ = tx.send(first).await;
+    let driver = tokio::spawn(async move {
+        let mut content = String::new();
+        let mut usage = None;
+        let mut model = None;
+        let mut failure = None;
+        while let Some(item) = chunks.next().await {
+            match item {
+                Ok(chunk) => {
+                    if model.is_none() {
+                        model = chunk
+                            .get("model")
+                            .and_then(Value::as_str)
+                            .map(str::to_string);
+                    }
+                    if let Some(u) = crate::openai::read_usage(&chunk) {
+                        usage = Some(u);
+                    }
+                    let delta = chunk
+                        .pointer("/choices/0/delta/content")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    if !delta.is_empty() {
+                        content.push_str(delta);
+                        if tx.send(Event::Delta(delta.to_string())).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+                Err(err) => {
+                    failure = Some(err);
+                    break;
+                }
+            }
+        }
+        drop(chunks);
+        let stored = if content.is_empty() {
+            None
+        } else {
+            let saved = task_app
+                .store
+                .append_message(
+                    &user_id,
+                    NewMessage {
+                        id: new_id(),
+                        conversation_id,
+                        role: Role::Assistant.as_str().into(),
+                        content,
+                        model,
+                        prompt_tokens: usage.map(|u| u.prompt_tokens),
+                        completion_tokens: usage.map(|u| u.completion_tokens),
+                        created_at: now_ms(),
+                    },
+                )
+                .await;
+            match saved {
+                Ok(m) => Some(m),
+                Err(err) => {
+                    failure.get_or_insert(ApiError::from(err));
+                    None
+                }
+            }
+        };
+        let _ = match failure {
+            Some(err) => tx.send(Event::Failed(err)).await,
+            None => tx.send(Event::Done(stored, usage)).await,
+        };
+    });
+
+    if stream {
+        let body = tokio_stream::wrappers::ReceiverStream::new(rx)
+            .map(|event| Ok::<_, Infallible>(event.to_sse()));
+        return Ok(event_stream_response(Body::from_stream(body)));
+    }
+    // Not streamed: wait for the whole turn.
+    let mut rx = rx;
+    let mut user_message = None;
+    while let Some(event) = rx.recv().await {
+        match event {
+            Event::UserMessage(m) => user_message = Some(m),
+            Event::Delta(_) => {}
+            Event::Failed(err) => return Err(err),
+            Event::Done(assistant, usage) => {
+                let _ = driver.await;
+                return Ok(Json(json!({
+                    "user_message": user_message,
+                    "assistant_message": assistant,
+                    "usage": usage.map(crate::openai::usage_json),
+                }))
+                .into_response());
+            }
+        }
+    }
+    Err(ApiError::Internal(
+        "the conversation task ended without an answer".into(),
+    ))
+}
+
+fn text_message(role: Role, content: &str) -> ChatMessage {
+    ChatMessage {
+        role,
+        content: Some(Value::String(content.to_string())),
+        name: None,
+        tool_calls: None,
+        tool_call_id: None,
+        extra: Map::new(),
+    }
+}
+
+enum Event {
+    UserMessage(Message),
+    Delta(String),
+    Done(Option<Message>, Option<cairn_types::Usage>),
+    Failed(ApiError),
+}
+
+impl Event {
+    /// The conversation stream: `message` (the stored user turn), `delta` (text), then
+    /// `done` (the stored assistant turn and usage) or `error` (an OpenAI error envelope).
+    fn to_sse(&self) -> bytes::Bytes {
+        match self {
+            Event::UserMessage(m) => named_event("message", &json!(m)),
+            Event::Delta(text) => named_event("delta", &json!({ "content": text })),
+            Event::Done(m, usage) => named_event(
+                "done",
+                &json!({ "message": m, "usage": usage.map(crate::openai::usage_json) }),
+            ),
+            Event::Failed(err) => named_event("error", &err.body()),
+        }
+    }
+}

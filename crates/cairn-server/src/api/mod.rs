@@ -1,0 +1,88 @@
+//! The HTTP API: every route in one place, handlers kept thin.
+
+mod admin;
+mod conversations;
+mod health;
+mod keys;
+mod sse;
+mod usage;
+mod v1;
+
+use axum::Router;
+use axum::http::{Method, Uri};
+use axum::routing::{delete, get, post};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The whole application, without a socket (tests call it directly).
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        // OpenAI-compatible API
+        .route("/v1/chat/completions", post(v1::chat_completions))
+        .route("/v1/embeddings", post(v1::embeddings))
+        .route("/v1/models", get(v1::list_models))
+        .route("/v1/models/{model}", get(v1::retrieve_model))
+        // Platform API: the caller's own things
+        .route("/api/me", get(keys::me))
+        .route("/api/keys", get(keys::list).post(keys::create))
+        .route("/api/keys/{id}", delete(keys::revoke))
+        .route("/api/usage", get(usage::summary))
+        .route(
+            "/api/conversations",
+            get(conversations::list).post(conversations::create),
+        )
+        .route(
+            "/api/conversations/{id}",
+            get(conversations::read)
+                .patch(conversations::rename)
+                .delete(conversations::delete),
+        )
+        .route(
+            "/api/conversations/{id}/messages",
+            post(conversations::post_message),
+        )
+        // Platform API: administration
+        .route(
+            "/api/admin/users",
+            get(admin::list_users).post(admin::create_user),
+        )
+        .route(
+            "/api/admin/users/{id}",
+            axum::routing::patch(admin::update_user),
+        )
+        .route(
+            "/api/admin/orgs",
+            get(admin::list_orgs).post(admin::create_org),
+        )
+        .route(
+            "/api/admin/keys",
+            get(admin::list_keys).post(admin::create_key),
+        )
+        .route("/api/admin/keys/{id}", delete(admin::revoke_key))
+        // Operations
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::telemetry::observe,
+        ))
+        .with_state(state)
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::NotFound {
+        message: format!("no route for {}", uri.path()),
+        param: None,
+        code: "unknown_url",
+    }
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed {
+        message: format!("{method} is not allowed on {}", uri.path()),
+    }
+}

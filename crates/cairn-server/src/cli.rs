@@ -1,0 +1,313 @@
+//! The `cairn` command line.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use cairn_store::{SqliteStore, Store, UserRole};
+use clap::{Args, Parser, Subcommand};
+
+use crate::accounts::{self, NewKey, NewUser};
+use crate::config::Config;
+use crate::serve::{self, ServeOptions};
+use crate::util::now_ms;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cairn",
+    version,
+    about = "A self-hosted AI platform in one binary"
+)]
+pub struct Cli {
+    /// Configuration file (TOML). Built-in defaults apply without one.
+    #[arg(long, global = true, env = "CAIRN_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory (database, journal); overrides `store.data_dir`.
+    #[arg(long, global = true, env = "CAIRN_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Manage organisations.
+    #[command(subcommand)]
+    Orgs(OrgsCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Check the configuration and print what it defines.
+    Config,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on; overrides `server.listen` (port 0 picks a free port).
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
+    /// Write the bound address to this file once listening.
+    #[arg(long)]
+    addr_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// Create a user.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Tier name from the config (default: `default_tier`).
+        #[arg(long)]
+        tier: Option<String>,
+        /// Organisation id or name.
+        #[arg(long)]
+        org: Option<String>,
+        /// Make the user an admin.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// List users.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgsCommand {
+    /// Create an organisation.
+    Create { name: String },
+    /// List organisations.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create an API key and print it (only the key, on stdout).
+    Create {
+        /// The user's id or e-mail.
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+        /// Requests per minute for this key, tighter than the tier's.
+        #[arg(long)]
+        rpm: Option<u32>,
+        /// Tokens per minute for this key, tighter than the tier's.
+        #[arg(long)]
+        tpm: Option<u32>,
+    },
+    /// List API keys (never their secrets).
+    List {
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Revoke an API key by id or visible prefix.
+    Revoke { key: String },
+}
+
+pub fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(dir) = cli.data_dir {
+        config.store.data_dir = dir;
+    }
+    crate::telemetry::init_logging(config.server.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(cli.command, config))
+}
+
+async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => {
+            if let Some(listen) = args.listen {
+                config.server.listen = listen;
+            }
+            serve::run(
+                config,
+                ServeOptions {
+                    addr_file: args.addr_file,
+                },
+            )
+            .await
+        }
+        Command::Users(cmd) => users(cmd, &config).await,
+        Command::Orgs(cmd) => orgs(cmd, &config).await,
+        Command::Keys(cmd) => keys(cmd, &config).await,
+        Command::Config => {
+            println!("data_dir  {}", config.store.data_dir.display());
+            println!("listen    {}", config.server.listen);
+            for (name, model) in &config.models {
+                println!(
+                    "model     {name} -> {}:{} ({:?})",
+                    model.provider, model.target, model.kind
+                );
+            }
+            for (name, tier) in &config.tiers {
+                println!(
+                    "tier      {name}: {} (default {}), {} rpm, {} tpm",
+                    tier.models.join(", "),
+                    tier.default_model,
+                    tier.requests_per_minute,
+                    tier.tokens_per_minute
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let store = SqliteStore::open(&config.store.database_path())
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database in {}",
+                config.store.data_dir.display()
+            )
+        })?;
+    Ok(Arc::new(store))
+}
+
+async fn users(cmd: UsersCommand, config: &Config) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    match cmd {
+        UsersCommand::Create {
+            email,
+            name,
+            tier,
+            org,
+            admin,
+        } => {
+            let role = if admin {
+                UserRole::Admin
+            } else {
+                UserRole::Member
+            };
+            let user = accounts::create_user(
+                store.as_ref(),
+                config,
+                NewUser {
+                    email,
+                    name,
+                    role,
+                    tier,
+                    org,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", user.id);
+        }
+        UsersCommand::List => {
+            for u in store.list_users().await? {
+                let state = if u.disabled { "disabled" } else { "active" };
+                println!(
+                    "{}\t{}\t{}\t{}\t{state}",
+                    u.id,
+                    u.email,
+                    u.role.as_str(),
+                    u.tier
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn orgs(cmd: OrgsCommand, config: &Config) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    match cmd {
+        OrgsCommand::Create { name } => {
+            let org = accounts::create_org(store.as_ref(), &name)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", org.id);
+        }
+        OrgsCommand::List => {
+            for o in store.list_orgs().await? {
+                println!("{}\t{}", o.id, o.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn keys(cmd: KeysCommand, config: &Config) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    match cmd {
+        KeysCommand::Create {
+            user,
+            name,
+            expires_in_days,
+            rpm,
+            tpm,
+        } => {
+            let Some(user) = store.find_user(&user).await? else {
+                bail!("no user '{user}'; create one with `cairn users create --email ...`");
+            };
+            let (key, secret) = accounts::create_key(
+                store.as_ref(),
+                &user,
+                NewKey {
+                    name,
+                    expires_in_days,
+                    requests_per_minute: rpm,
+                    tokens_per_minute: tpm,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!(
+                "created key {} ({}) for {}; it is shown only now",
+                key.id, key.prefix, user.email
+            );
+            println!("{secret}");
+        }
+        KeysCommand::List { user } => {
+            let user_id = match user {
+                Some(u) => Some(
+                    store
+                        .find_user(&u)
+                        .await?
+                        .with_context(|| format!("no user '{u}'"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let now = now_ms();
+            for k in store.list_api_keys(user_id.as_deref()).await? {
+                let state = if k.revoked_at.is_some() {
+                    "revoked"
+                } else if k.is_active(now) {
+                    "active"
+                } else {
+                    "expired"
+                };
+                println!(
+                    "{}\t{}…\t{}\t{}\t{state}",
+                    k.id, k.prefix, k.user_id, k.name
+                );
+            }
+        }
+        KeysCommand::Revoke { key } => {
+            let Some(found) = store.find_api_key(&key).await? else {
+                bail!(
+                    "no API key with id or prefix '{key}' (a prefix shared by two keys is ambiguous: use the id)"
+                );
+            };
+            store.revoke_api_key(&found.id, now_ms()).await?;
+            eprintln!("revoked {} ({})", found.id, found.prefix);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,379 @@
+//! Cairn's configuration: one typed tree, loaded in two steps.
+//!
+//! 1. [`raw::RawConfig`] is the tree as written (built-in defaults, then the file, then
+//!    `CAIRN__SECTION__KEY` environment variables), refusing unknown keys.
+//! 2. [`Config`] is what the rest of the server sees: validated, cross-checked (every tier
+//!    names existing models, every model an existing provider), secrets resolved, units
+//!    applied. Nothing downstream re-checks what this module guarantees.
+
+mod raw;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Serialized};
+
+use raw::{RawConfig, RawModel, RawProvider, RawTier};
+
+const DEFAULTS: &str = include_str!("defaults.toml");
+/// Tables a config file replaces whole instead of merging into the defaults.
+const REPLACED_WHOLE: [&str; 3] = ["providers", "models", "tiers"];
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub store: StoreConfig,
+    pub metering: MeteringConfig,
+    pub providers: BTreeMap<String, ProviderConfig>,
+    pub models: BTreeMap<String, ModelConfig>,
+    pub tiers: BTreeMap<String, TierConfig>,
+    pub default_tier: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub max_body_bytes: usize,
+    pub max_inflight_requests: usize,
+    pub log_format: LogFormat,
+    pub log_prompts: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    pub data_dir: PathBuf,
+}
+
+impl StoreConfig {
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("cairn.db")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MeteringConfig {
+    pub flush_interval: Duration,
+    pub batch_max_records: usize,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum ProviderConfig {
+    OpenAi(OpenAiProviderConfig),
+    Local(LocalProviderConfig),
+}
+
+#[derive(Debug, Clone)]
+pub struct OpenAiProviderConfig {
+    /// Base URL up to and including the API version, e.g. `https://host/v1`, no trailing `/`.
+    pub base_url: String,
+    pub api_key: Option<String>,
+    pub timeouts: UpstreamTimeouts,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct UpstreamTimeouts {
+    pub connect: Duration,
+    pub first_token: Duration,
+    pub between_chunks: Duration,
+    pub total: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct LocalProviderConfig {
+    pub threads: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelKind {
+    Chat,
+    Embedding,
+}
+
+#[derive(Debug, Clone)]
+pub struct ModelConfig {
+    /// The public name clients send as `model`.
+    pub name: String,
+    pub provider: String,
+    pub target: String,
+    pub kind: ModelKind,
+    pub price: Price,
+}
+
+/// Price per token in billionths of the currency unit.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Price {
+    pub input_nanos_per_token: f64,
+    pub output_nanos_per_token: f64,
+}
+
+impl Price {
+    pub fn cost_nanos(self, prompt_tokens: u32, completion_tokens: u32) -> i64 {
+        (f64::from(prompt_tokens) * self.input_nanos_per_token
+            + f64::from(completion_tokens) * self.output_nanos_per_token)
+            .round() as i64
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TierConfig {
+    pub name: String,
+    pub models: Vec<String>,
+    pub default_model: String,
+    pub requests_per_minute: u32,
+    pub tokens_per_minute: u32,
+    pub monthly_tokens: Option<u64>,
+}
+
+impl TierConfig {
+    pub fn allows(&self, model: &str) -> bool {
+        self.models.iter().any(|m| m == model)
+    }
+}
+
+impl Config {
+    /// Loads defaults, then `file` if given, then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let mut defaults: toml::Table = toml::from_str(DEFAULTS).context("built-in defaults")?;
+        let mut figment = Figment::new();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read config file {}", path.display()))?;
+            let user: toml::Table = toml::from_str(&text)
+                .with_context(|| format!("config file {} is not valid TOML", path.display()))?;
+            for key in REPLACED_WHOLE {
+                if user.contains_key(key) {
+                    defaults.remove(key);
+                }
+            }
+            figment = figment
+                .merge(Serialized::defaults(defaults))
+                .merge(Serialized::defaults(user));
+        } else {
+            figment = figment.merge(Serialized::defaults(defaults));
+        }
+        let raw: RawConfig = figment
+            .merge(Env::prefixed("CAIRN__").split("__"))
+            .extract()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        Config::validate(raw)
+    }
+
+    fn validate(raw: RawConfig) -> anyhow::Result<Config> {
+        let mut problems = Vec::new();
+        let server = raw::validate_server(&raw.server, &mut problems);
+        let providers: BTreeMap<_, _> = raw
+            .providers
+            .iter()
+            .filter_map(|(name, p)| Some((name.clone(), provider(name, p, &mut problems)?)))
+            .collect();
+        let models: BTreeMap<_, _> = raw
+            .models
+            .iter()
+            .filter_map(|(name, m)| {
+                Some((name.clone(), model(name, m, &providers, &mut problems)?))
+            })
+            .collect();
+        let tiers: BTreeMap<_, _> = raw
+            .tiers
+            .iter()
+            .map(|(name, t)| (name.clone(), tier(name, t, &models, &mut problems)))
+            .collect();
+        if !tiers.contains_key(&raw.default_tier) {
+            problems.push(format!(
+                "default_tier {:?} is not a defined tier",
+                raw.default_tier
+            ));
+        }
+        if raw.metering.batch_max_records == 0 {
+            problems.push("metering.batch_max_records must be at least 1".into());
+        }
+        let data_dir = if raw.store.data_dir.is_empty() {
+            default_data_dir()
+        } else {
+            PathBuf::from(&raw.store.data_dir)
+        };
+        if !problems.is_empty() {
+            bail!("invalid configuration:\n  - {}", problems.join("\n  - "));
+        }
+        Ok(Config {
+            server: server.expect("no problems means the server section is valid"),
+            store: StoreConfig { data_dir },
+            metering: MeteringConfig {
+                flush_interval: Duration::from_millis(raw.metering.flush_interval_ms.max(1)),
+                batch_max_records: raw.metering.batch_max_records as usize,
+                currency: raw.metering.currency,
+            },
+            providers,
+            models,
+            tiers,
+            default_tier: raw.default_tier,
+        })
+    }
+
+    pub fn tier(&self, name: &str) -> Option<&TierConfig> {
+        self.tiers.get(name)
+    }
+}
+
+fn provider(name: &str, raw: &RawProvider, problems: &mut Vec<String>) -> Option<ProviderConfig> {
+    match raw {
+        RawProvider::Openai {
+            base_url,
+            api_key,
+            connect_timeout_ms,
+            first_token_timeout_ms,
+            between_chunks_timeout_ms,
+            total_timeout_ms,
+        } => {
+            if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+                problems.push(format!(
+                    "providers.{name}.base_url must start with http:// or https://"
+                ));
+                return None;
+            }
+            let api_key = match api_key.as_deref().map(resolve_secret).transpose() {
+                Ok(key) => key,
+                Err(e) => {
+                    problems.push(format!("providers.{name}.api_key: {e}"));
+                    return None;
+                }
+            };
+            Some(ProviderConfig::OpenAi(OpenAiProviderConfig {
+                base_url: base_url.trim_end_matches('/').to_string(),
+                api_key,
+                timeouts: UpstreamTimeouts {
+                    connect: Duration::from_millis(*connect_timeout_ms),
+                    first_token: Duration::from_millis(*first_token_timeout_ms),
+                    between_chunks: Duration::from_millis(*between_chunks_timeout_ms),
+                    total: Duration::from_millis(*total_timeout_ms),
+                },
+            }))
+        }
+        RawProvider::Local { threads } => Some(ProviderConfig::Local(LocalProviderConfig {
+            threads: *threads,
+        })),
+    }
+}
+
+fn model(
+    name: &str,
+    raw: &RawModel,
+    providers: &BTreeMap<String, ProviderConfig>,
+    problems: &mut Vec<String>,
+) -> Option<ModelConfig> {
+    let kind = match raw.kind.as_str() {
+        "chat" => ModelKind::Chat,
+        "embedding" => ModelKind::Embedding,
+        other => {
+            problems.push(format!(
+                "models.{name}.kind {other:?} must be \"chat\" or \"embedding\""
+            ));
+            return None;
+        }
+    };
+    if !providers.contains_key(&raw.provider) {
+        problems.push(format!(
+            "models.{name}.provider {:?} is not a defined provider",
+            raw.provider
+        ));
+        return None;
+    }
+    if name == "auto" {
+        problems.push("\"auto\" is reserved for the tier's default model".into());
+    }
+    for (field, price) in [
+        ("input_price_per_million", raw.input_price_per_million),
+        ("output_price_per_million", raw.output_price_per_million),
+    ] {
+        if !(price.is_finite() && price >= 0.0) {
+            problems.push(format!(
+                "models.{name}.{field} must be a non-negative number"
+            ));
+        }
+    }
+    Some(ModelConfig {
+        name: name.to_string(),
+        provider: raw.provider.clone(),
+        target: raw.target.clone(),
+        kind,
+        // Per million tokens → per token, in billionths: × 1e-6 × 1e9 = × 1e3.
+        price: Price {
+            input_nanos_per_token: raw.input_price_per_million * 1e3,
+            output_nanos_per_token: raw.output_price_per_million * 1e3,
+        },
+    })
+}
+
+fn tier(
+    name: &str,
+    raw: &RawTier,
+    models: &BTreeMap<String, ModelConfig>,
+    problems: &mut Vec<String>,
+) -> TierConfig {
+    for m in &raw.models {
+        if !models.contains_key(m) {
+            problems.push(format!(
+                "tiers.{name}.models names {m:?}, which is not a defined model"
+            ));
+        }
+    }
+    if !raw.models.contains(&raw.default_model) {
+        problems.push(format!(
+            "tiers.{name}.default_model {:?} is not among the tier's models",
+            raw.default_model
+        ));
+    }
+    if raw.requests_per_minute == 0 || raw.tokens_per_minute == 0 {
+        problems.push(format!(
+            "tiers.{name}: requests_per_minute and tokens_per_minute must be at least 1"
+        ));
+    }
+    TierConfig {
+        name: name.to_string(),
+        models: raw.models.clone(),
+        default_model: raw.default_model.clone(),
+        requests_per_minute: raw.requests_per_minute,
+        tokens_per_minute: raw.tokens_per_minute,
+        monthly_tokens: (raw.monthly_tokens > 0).then_some(raw.monthly_tokens),
+    }
+}
+
+/// Resolves `env:NAME` or `file:PATH`. Literal secrets are refused so that config files can
+/// be shared and committed without leaking keys.
+fn resolve_secret(reference: &str) -> anyhow::Result<String> {
+    if let Some(var) = reference.strip_prefix("env:") {
+        std::env::var(var).with_context(|| format!("environment variable {var} is not set"))
+    } else if let Some(path) = reference.strip_prefix("file:") {
+        Ok(std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read secret file {path}"))?
+            .trim()
+            .to_string())
+    } else {
+        bail!(
+            "must be a reference like \"env:OPENAI_API_KEY\" or \"file:/run/secrets/key\", not the secret itself"
+        )
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("cairn")
+}
+
+#[cfg(test)]
+mod tests;

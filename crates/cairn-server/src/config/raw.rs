@@ -1,0 +1,151 @@
+//! The raw configuration tree exactly as written: serde types that refuse unknown keys.
+//! [`super::Config`] is built from it by validation.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub default_tier: String,
+    pub server: RawServer,
+    pub store: RawStore,
+    pub metering: RawMetering,
+    #[serde(default)]
+    pub providers: BTreeMap<String, RawProvider>,
+    #[serde(default)]
+    pub models: BTreeMap<String, RawModel>,
+    #[serde(default)]
+    pub tiers: BTreeMap<String, RawTier>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    pub listen: String,
+    pub max_body_bytes: u64,
+    pub max_inflight_requests: u32,
+    pub log_format: String,
+    pub log_prompts: bool,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStore {
+    pub data_dir: String,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetering {
+    pub flush_interval_ms: u64,
+    pub batch_max_records: u32,
+    pub currency: String,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "snake_case")]
+pub enum RawProvider {
+    /// Any server that speaks the OpenAI API: OpenAI itself, vLLM, TGI, llama.cpp's server...
+    Openai {
+        base_url: String,
+        /// A reference to the secret (`env:NAME` or `file:PATH`), never the secret itself.
+        #[serde(default)]
+        api_key: Option<String>,
+        #[serde(default = "defaults::connect_timeout_ms")]
+        connect_timeout_ms: u64,
+        #[serde(default = "defaults::first_token_timeout_ms")]
+        first_token_timeout_ms: u64,
+        #[serde(default = "defaults::between_chunks_timeout_ms")]
+        between_chunks_timeout_ms: u64,
+        #[serde(default = "defaults::total_timeout_ms")]
+        total_timeout_ms: u64,
+    },
+    /// The embedded engine running models in this process.
+    Local {
+        #[serde(default)]
+        threads: Option<u32>,
+    },
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModel {
+    pub provider: String,
+    /// The provider's name for the model (upstream model id, or local catalog name).
+    pub target: String,
+    #[serde(default = "defaults::model_kind")]
+    pub kind: String,
+    /// Price in the metering currency per million prompt tokens.
+    #[serde(default)]
+    pub input_price_per_million: f64,
+    #[serde(default)]
+    pub output_price_per_million: f64,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTier {
+    pub models: Vec<String>,
+    pub default_model: String,
+    pub requests_per_minute: u32,
+    pub tokens_per_minute: u32,
+    /// Tokens (prompt + completion) a user may spend per calendar month; 0 means no budget.
+    #[serde(default)]
+    pub monthly_tokens: u64,
+}
+
+mod defaults {
+    pub fn connect_timeout_ms() -> u64 {
+        5_000
+    }
+    pub fn first_token_timeout_ms() -> u64 {
+        60_000
+    }
+    pub fn between_chunks_timeout_ms() -> u64 {
+        30_000
+    }
+    pub fn total_timeout_ms() -> u64 {
+        600_000
+    }
+    pub fn model_kind() -> String {
+        "chat".into()
+    }
+}
+
+pub(super) fn validate_server(
+    raw: &RawServer,
+    problems: &mut Vec<String>,
+) -> Option<super::ServerConfig> {
+    let listen = match raw.listen.parse() {
+        Ok(addr) => Some(addr),
+        Err(_) => {
+            problems.push(format!(
+                "server.listen {:?} is not an address like 127.0.0.1:8080",
+                raw.listen
+            ));
+            None
+        }
+    };
+    let log_format = match raw.log_format.as_str() {
+        "text" => Some(super::LogFormat::Text),
+        "json" => Some(super::LogFormat::Json),
+        other => {
+            problems.push(format!(
+                "server.log_format {other:?} must be \"text\" or \"json\""
+            ));
+            None
+        }
+    };
+    if raw.max_inflight_requests == 0 {
+        problems.push("server.max_inflight_requests must be at least 1".into());
+    }
+    Some(super::ServerConfig {
+        listen: listen?,
+        max_body_bytes: usize::try_from(raw.max_body_bytes).unwrap_or(usize::MAX),
+        max_inflight_requests: raw.max_inflight_requests as usize,
+        log_format: log_format?,
+        log_prompts: raw.log_prompts,
+    })
+}

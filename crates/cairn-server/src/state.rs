@@ -1,0 +1,83 @@
+//! The application state, built once at start and shared by every request.
+
+use std::collections::BTreeMap;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use cairn_store::Store;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::sync::Semaphore;
+
+use crate::auth::KeyCache;
+use crate::config::{Config, TierConfig};
+use crate::error::ApiError;
+use crate::limits::Limiter;
+use crate::metering::Meter;
+use crate::pipeline::{Budgets, Hook, RoutePolicy, TierDefault};
+use crate::providers::Provider;
+
+pub struct App {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub keys: KeyCache,
+    pub limiter: Limiter,
+    pub budgets: Budgets,
+    pub meter: Meter,
+    pub providers: BTreeMap<String, Provider>,
+    /// Model calls in flight; `try_acquire` failing means "answer 429 now".
+    pub inflight: Arc<Semaphore>,
+    pub hooks: Vec<Arc<dyn Hook>>,
+    pub route_policy: Arc<dyn RoutePolicy>,
+    pub metrics: PrometheusHandle,
+}
+
+/// What handlers receive: a cheap clone of the shared [`App`].
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+/// The parts [`App::new`] needs besides the config; tests build these themselves.
+pub struct AppParts {
+    pub store: Arc<dyn Store>,
+    pub meter: Meter,
+    pub metrics: PrometheusHandle,
+    pub hooks: Vec<Arc<dyn Hook>>,
+}
+
+impl App {
+    pub fn new(config: Config, parts: AppParts) -> anyhow::Result<App> {
+        let providers = config
+            .providers
+            .iter()
+            .map(|(name, p)| Ok((name.clone(), Provider::from_config(name, p)?)))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(App {
+            inflight: Arc::new(Semaphore::new(config.server.max_inflight_requests)),
+            store: parts.store,
+            keys: KeyCache::default(),
+            limiter: Limiter::default(),
+            budgets: Budgets::default(),
+            meter: parts.meter,
+            providers,
+            hooks: parts.hooks,
+            route_policy: Arc::new(TierDefault),
+            metrics: parts.metrics,
+            config,
+        })
+    }
+
+    /// The tier a user is on. A user whose tier was removed from the config falls back to
+    /// the default tier rather than losing access.
+    pub fn tier_of(&self, tier_name: &str) -> Result<&TierConfig, ApiError> {
+        self.config
+            .tier(tier_name)
+            .or_else(|| self.config.tier(&self.config.default_tier))
+            .ok_or_else(|| ApiError::Internal("the default tier is missing".into()))
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests: the server over real HTTP on 127.0.0.1:0, in front of a fake upstream.
+
+mod admin;
+mod conversations;
+mod durability;
+mod errors;
+mod gateway;
+mod hooks;
+mod limits;
+mod support;
+mod upstream;
+mod usage;

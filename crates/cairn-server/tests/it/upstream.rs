@@ -1,0 +1,182 @@
+//! A fake OpenAI-compatible upstream on 127.0.0.1:0. It stands in for a paid API; its
+//! behaviour is chosen by the model name it is asked for:
+//!
+//! - `up-echo`: answers "echo: <last user message>" (streamed word by word when asked),
+//!   with usage;
+//! - `up-nousage`: the same, but reports no usage;
+//! - `up-fail`: 500 with an OpenAI error body;
+//! - `up-slow`: waits 3 s before answering;
+//! - `up-stall`: streams one chunk, then nothing.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+#[derive(Clone, Default)]
+pub struct Upstream {
+    pub addr: Option<SocketAddr>,
+    pub received: Arc<Mutex<Vec<Value>>>,
+}
+
+impl Upstream {
+    pub async fn start() -> Upstream {
+        let mut upstream = Upstream::default();
+        let app = Router::new()
+            .route("/v1/chat/completions", post(chat))
+            .route("/v1/embeddings", post(embeddings))
+            .with_state(upstream.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        upstream.addr = Some(listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        upstream
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr.unwrap())
+    }
+
+    pub fn last_request(&self) -> Value {
+        self.received
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .expect("the upstream saw a request")
+    }
+}
+
+fn last_user_text(body: &Value) -> String {
+    body["messages"]
+        .as_array()
+        .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn chunk(model: &str, delta: Value, finish: Value) -> String {
+    let value = json!({
+        "id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1, "model": model,
+        "choices": [{ "index": 0, "delta": delta, "finish_reason": finish }],
+    });
+    format!("data: {value}\n\n")
+}
+
+async fn chat(State(upstream): State<Upstream>, Json(body): Json<Value>) -> Response {
+    upstream.received.lock().unwrap().push(body.clone());
+    let model = body["model"].as_str().unwrap_or_default().to_string();
+    let stream = body["stream"] == true;
+    let answer = format!("echo: {}", last_user_text(&body));
+    let prompt_tokens = 7;
+    let completion_tokens = answer.split(' ').count() as u32;
+    match model.as_str() {
+        "up-fail" => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"error": {"message": "model exploded", "type": "server_error"}})),
+            )
+                .into_response();
+        }
+        "up-slow" => tokio::time::sleep(Duration::from_secs(3)).await,
+        _ => {}
+    }
+    if !stream {
+        let mut body = json!({
+            "id": "chatcmpl-fake", "object": "chat.completion", "created": 1, "model": model,
+            "system_fingerprint": "fp_fake",
+            "choices": [{ "index": 0, "message": { "role": "assistant", "content": answer }, "finish_reason": "stop", "logprobs": null }],
+            "usage": { "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens },
+        });
+        if model == "up-nousage" {
+            body.as_object_mut().unwrap().remove("usage");
+        }
+        return Json(body).into_response();
+    }
+    let include_usage = body["stream_options"]["include_usage"] == true && model != "up-nousage";
+    let stall = model == "up-stall";
+    let stream = async_stream(
+        model,
+        answer,
+        include_usage,
+        stall,
+        prompt_tokens,
+        completion_tokens,
+    );
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .body(Body::from_stream(stream))
+        .unwrap()
+}
+
+fn async_stream(
+    model: String,
+    answer: String,
+    include_usage: bool,
+    stall: bool,
+    prompt_tokens: u32,
+    completion_tokens: u32,
+) -> impl futures::Stream<Item = Result<String, std::convert::Infallible>> {
+    let mut events = vec![chunk(
+        &model,
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    )];
+    for (i, word) in answer.split(' ').enumerate() {
+        let text = if i == 0 {
+            word.to_string()
+        } else {
+            format!(" {word}")
+        };
+        events.push(chunk(&model, json!({ "content": text }), Value::Null));
+    }
+    events.push(chunk(&model, json!({}), json!("stop")));
+    if include_usage {
+        let usage = json!({
+            "id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1, "model": model, "choices": [],
+            "usage": { "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens },
+        });
+        events.push(format!("data: {usage}\n\n"));
+    }
+    events.push("data: [DONE]\n\n".into());
+    if stall {
+        events.truncate(2);
+    }
+    futures::stream::unfold((events.into_iter(), stall), |(mut it, stall)| async move {
+        match it.next() {
+            Some(e) => Some((Ok(e), (it, stall))),
+            None if stall => {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                None
+            }
+            None => None,
+        }
+    })
+}
+
+async fn embeddings(State(upstream): State<Upstream>, Json(body): Json<Value>) -> Response {
+    upstream.received.lock().unwrap().push(body.clone());
+    let inputs: Vec<String> = match &body["input"] {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => vec![],
+    };
+    let data: Vec<Value> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| json!({"object": "embedding", "index": i, "embedding": [s.len() as f64, 0.5, -0.5]}))
+        .collect();
+    let tokens: usize = inputs.iter().map(|s| s.split(' ').count()).sum();
+    Json(json!({"object": "list", "data": data, "model": body["model"], "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}))
+        .into_response()
+}

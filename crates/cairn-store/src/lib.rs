@@ -1,0 +1,77 @@
+//! Cairn's relational store.
+//!
+//! Everything the server persists (users, organisations, API keys, usage records,
+//! conversations) goes through the [`Store`] trait, so the embedded SQLite default and a
+//! PostgreSQL store for multi-replica deployments are interchangeable behind
+//! `Arc<dyn Store>`. The store knows nothing of HTTP or of any wire format.
+//!
+//! Durability: every method returns only after its transaction committed; the SQLite store
+//! runs in WAL mode with `synchronous = FULL`, so an acknowledged write survives a killed
+//! process and a power cut.
+
+mod error;
+mod records;
+mod sqlite;
+
+pub use error::StoreError;
+pub use records::*;
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The persistence seam. Implementations must be cheap to share (`Arc<dyn Store>`).
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Checks that the store answers (for `/readyz`).
+    async fn ping(&self) -> Result<()>;
+
+    // Organisations
+    async fn create_org(&self, org: &Org) -> Result<()>;
+    async fn list_orgs(&self) -> Result<Vec<Org>>;
+    async fn find_org(&self, id_or_name: &str) -> Result<Option<Org>>;
+
+    // Users
+    async fn create_user(&self, user: &User) -> Result<()>;
+    async fn count_users(&self) -> Result<u64>;
+    async fn list_users(&self) -> Result<Vec<User>>;
+    async fn find_user(&self, id_or_email: &str) -> Result<Option<User>>;
+    async fn update_user(&self, id: &str, update: &UserUpdate) -> Result<Option<User>>;
+
+    // API keys
+    async fn create_api_key(&self, key: &ApiKey) -> Result<()>;
+    async fn find_api_key_by_hash(&self, hash: &str) -> Result<Option<ApiKey>>;
+    async fn find_api_key(&self, id_or_prefix: &str) -> Result<Option<ApiKey>>;
+    /// Keys of one user, or of everyone when `user_id` is `None`; newest first.
+    async fn list_api_keys(&self, user_id: Option<&str>) -> Result<Vec<ApiKey>>;
+    /// Marks a key revoked at `at_ms`; returns false when no such key exists.
+    async fn revoke_api_key(&self, id: &str, at_ms: i64) -> Result<bool>;
+
+    // Usage
+    /// Inserts a batch in one transaction. Records are idempotent by id: replaying a batch
+    /// after a crash inserts nothing twice.
+    async fn insert_usage(&self, records: &[UsageRecord]) -> Result<()>;
+    async fn usage_summary(&self, query: &UsageQuery) -> Result<Vec<UsageRow>>;
+    /// Total tokens a user consumed since `since_ms` (for monthly budgets).
+    async fn user_tokens_since(&self, user_id: &str, since_ms: i64) -> Result<u64>;
+
+    // Conversations
+    async fn create_conversation(&self, conversation: &Conversation) -> Result<()>;
+    /// A user's conversations, most recently updated first.
+    async fn list_conversations(&self, user_id: &str, page: Page) -> Result<Vec<Conversation>>;
+    async fn get_conversation(&self, user_id: &str, id: &str) -> Result<Option<Conversation>>;
+    async fn rename_conversation(
+        &self,
+        user_id: &str,
+        id: &str,
+        title: &str,
+        at_ms: i64,
+    ) -> Result<bool>;
+    async fn delete_conversation(&self, user_id: &str, id: &str) -> Result<bool>;
+    /// Appends a message, assigning the next sequence number; bumps the conversation's
+    /// `updated_at`. Fails with [`StoreError::NotFound`] if the conversation does not belong
+    /// to `user_id`.
+    async fn append_message(&self, user_id: &str, message: NewMessage) -> Result<Message>;
+    async fn list_messages(&self, conversation_id: &str) -> Result<Vec<Message>>;
+}
