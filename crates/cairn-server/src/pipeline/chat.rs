@@ -93,6 +93,11 @@ pub async fn run_chat(
         .map_err(|_| ApiError::Overloaded {
             message: "the server is at its limit of model calls in flight; retry shortly".into(),
         })?;
+    if app.config.server.log_prompts {
+        // Off by default: prompts are the users' data. Operators turn this on to debug.
+        let messages = serde_json::to_string(&request.messages).unwrap_or_default();
+        tracing::info!(model = %model.name, %messages, "prompt");
+    }
     let stream = request.wants_stream();
     let include_usage = request.wants_usage_in_stream();
     let headers = admission.headers.clone();

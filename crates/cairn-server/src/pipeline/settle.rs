@@ -102,6 +102,9 @@ impl Settlement {
             ttft_ms = ttft.map(|t| t.as_millis() as u64),
             "model call finished"
         );
+        if self.app.config.server.log_prompts {
+            tracing::info!(model = %model.name, %output, "completion");
+        }
         if !self.app.hooks.is_empty() {
             let hooks = self.app.hooks.clone();
             let cx = self.cx.clone();
