@@ -377,3 +377,56 @@ fn tree_size(path: &std::path::Path) -> u64 {
         .map(|entries| entries.flatten().map(|e| tree_size(&e.path())).sum())
         .unwrap_or(0)
 }
+
+impl ModelStatus {
+    /// `installed`, `partial (N bytes staged)` or `missing`.
+    pub fn state(&self) -> String {
+        match (&self.installed, self.staging_bytes) {
+            (Some(_), _) => "installed".into(),
+            (None, 0) => "missing".into(),
+            (None, n) => format!("partial ({n} bytes staged)"),
+        }
+    }
+}
+
+/// A plain-text table of [`Models::list`] for `cairn models list`.
+pub fn render_list(statuses: &[ModelStatus]) -> String {
+    let mut out = String::new();
+    for s in statuses {
+        let e = &s.entry;
+        let kind = match (e.kind, e.tier) {
+            (k, Some(t)) => format!("{k:?} ({t:?})").to_lowercase(),
+            (k, None) => format!("{k:?}").to_lowercase(),
+        };
+        let size = s
+            .installed
+            .as_ref()
+            .map(|m| m.size_bytes)
+            .or(e.size_bytes)
+            .map(human_bytes)
+            .unwrap_or_else(|| "?".into());
+        out.push_str(&format!("{:<20} {:<16} {:<10} {}\n", e.name, kind, size, s.state()));
+        out.push_str(&format!("    path    {}\n", s.path.display()));
+        out.push_str(&format!("    source  {}\n", e.source.summary()));
+        let sha = s
+            .installed
+            .as_ref()
+            .map(|m| m.sha256.as_str())
+            .or(e.sha256.as_deref())
+            .unwrap_or("(none)");
+        out.push_str(&format!("    sha256  {sha}\n"));
+    }
+    out
+}
+
+/// `98362432` → `93.8 MiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
+}
