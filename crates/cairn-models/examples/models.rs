@@ -14,7 +14,12 @@ async fn main() {
         Ok(m) => m,
         Err(e) => fail(&e),
     };
-    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    let result = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["list"] | [] => models.list().map(|l| print!("{}", render_list(&l))),
         ["pull", names @ ..] if !names.is_empty() => {
             let mut r = Ok(());
@@ -31,7 +36,10 @@ async fn main() {
             .await
             .map(|m| println!("{name}: ok, sha256 {}", m.sha256)),
         ["rm", name] => models.remove(name).await.map(|removed| {
-            println!("{name}: {}", if removed { "removed" } else { "not installed" })
+            println!(
+                "{name}: {}",
+                if removed { "removed" } else { "not installed" }
+            )
         }),
         _ => {
             eprintln!("usage: models [list | pull NAME... | verify NAME | rm NAME]");

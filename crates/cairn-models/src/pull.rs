@@ -405,7 +405,13 @@ pub fn render_list(statuses: &[ModelStatus]) -> String {
             .or(e.size_bytes)
             .map(human_bytes)
             .unwrap_or_else(|| "?".into());
-        out.push_str(&format!("{:<20} {:<16} {:<10} {}\n", e.name, kind, size, s.state()));
+        out.push_str(&format!(
+            "{:<20} {:<16} {:<10} {}\n",
+            e.name,
+            kind,
+            size,
+            s.state()
+        ));
         out.push_str(&format!("    path    {}\n", s.path.display()));
         out.push_str(&format!("    source  {}\n", e.source.summary()));
         let sha = s
@@ -428,5 +434,9 @@ pub fn human_bytes(n: u64) -> String {
         v /= 1024.0;
         u += 1;
     }
-    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
 }

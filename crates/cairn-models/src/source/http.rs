@@ -132,9 +132,11 @@ async fn download_resumable(
             hint: (describe.status_hint)(status),
         });
     }
+    // Read before streaming: reqwest derives it from the body, which shrinks.
+    let announced = resp.content_length();
     let total = file
         .expected_size
-        .or_else(|| resp.content_length().map(|n| n + existing));
+        .or_else(|| announced.map(|n| n + existing));
 
     let mut out = tokio::fs::OpenOptions::new()
         .create(true)
@@ -180,7 +182,7 @@ async fn download_resumable(
         .sync_all()
         .await
         .context(|| format!("syncing {}", part.display()))?;
-    if let Some(len) = resp.content_length()
+    if let Some(len) = announced
         && done != existing + len
     {
         return Err(ModelsError::Interrupted {
