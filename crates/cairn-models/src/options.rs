@@ -8,7 +8,7 @@ use crate::error::{ModelsError, Result};
 use crate::source::huggingface::DEFAULT_HF_ENDPOINT;
 
 /// Settings shared by every pull. `FetchOptions::from_env()` reads
-/// `CAIRN_PYTHON`, `HF_ENDPOINT` and `HF_TOKEN`.
+/// `CAIRN_PYTHON`, `HF_ENDPOINT`, `HF_TOKEN` and `HF_HUB_OFFLINE`.
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
     /// The Python whose pip downloads wheels (`<python> -m pip download`).
@@ -21,6 +21,8 @@ pub struct FetchOptions {
     pub hf_endpoint: String,
     /// Sent as `Authorization: Bearer` to the hub (gated or private repos).
     pub hf_token: Option<String>,
+    /// `HF_HUB_OFFLINE=1`: hub sources fail at once instead of trying.
+    pub hf_offline: bool,
     pub http: reqwest::Client,
 }
 
@@ -37,6 +39,8 @@ impl FetchOptions {
                 .trim_end_matches('/')
                 .to_string(),
             hf_token: var("HF_TOKEN"),
+            hf_offline: var("HF_HUB_OFFLINE")
+                .is_some_and(|v| !matches!(v.as_str(), "0" | "false" | "no")),
             http: default_http_client()?,
         })
     }

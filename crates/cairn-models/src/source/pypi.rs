@@ -27,9 +27,13 @@ pub(crate) async fn fetch(ctx: &PullCtx<'_>, packages: &[PackageSpec]) -> Result
     let mut wheels = Vec::with_capacity(packages.len());
     for (i, pkg) in packages.iter().enumerate() {
         if let Some(w) = find_wheel(&wheels_dir, pkg)? {
-            ctx.part(i + 1, packages.len(), pkg.requirement(), true);
-            wheels.push(w);
-            continue;
+            // A wheel kept from an earlier pull is reused if its zip index reads.
+            if open_wheel(&w).is_ok() {
+                ctx.part(i + 1, packages.len(), pkg.requirement(), true);
+                wheels.push(w);
+                continue;
+            }
+            tracing::warn!(wheel = %w.display(), "staged wheel is unreadable; downloading it again");
         }
         ctx.part(i + 1, packages.len(), pkg.requirement(), false);
         wheels.push(pip_download(ctx, pkg, &wheels_dir).await?);

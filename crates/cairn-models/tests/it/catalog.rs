@@ -39,9 +39,11 @@ fn builtin_catalog_has_the_models_of_the_vision_table() {
         Some(1_117_320_768),
         Some(Tier::Large),
     );
-    assert_eq!(
-        c.get("gemma3-270m").unwrap().sha256.as_deref(),
-        Some("a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818")
+    expect(
+        "gemma3-270m",
+        "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
+        Some(253_113_024),
+        None,
     );
     assert_eq!(c.get("gemma3-270m").unwrap().kind, ModelKind::Completion);
     let emb = c.get("all-minilm-l6-v2").unwrap();

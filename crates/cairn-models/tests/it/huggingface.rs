@@ -157,3 +157,20 @@ async fn a_gated_repo_suggests_hf_token() {
         "{msg}"
     );
 }
+
+#[tokio::test]
+async fn hf_hub_offline_fails_without_contacting_the_hub() {
+    let srv = FileServer::start(ServerState::default()).await;
+    let env = TestEnv::with_options(&hub_entry(&sha256_hex(b"x")), |o| {
+        o.hf_endpoint = format!("http://{}", srv.addr);
+        o.hf_offline = true;
+    });
+    let msg = env
+        .models
+        .pull("hubby", recorder(), false)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("HF_HUB_OFFLINE is set"), "{msg}");
+    assert!(srv.state.seen.lock().unwrap().is_empty());
+}

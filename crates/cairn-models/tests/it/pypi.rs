@@ -269,3 +269,41 @@ async fn a_missing_python_is_reported_with_the_fix() {
     );
     assert!(err.to_string().contains("CAIRN_PYTHON"));
 }
+
+#[tokio::test]
+async fn an_unreadable_staged_wheel_is_fetched_again() {
+    let wheels = tempfile::tempdir().unwrap();
+    let data = test_bytes(10_000, 60);
+    build_wheel(
+        wheels.path(),
+        "heal-pkg",
+        "1.0.0",
+        &[("heal_pkg/m.bin", &data)],
+    );
+    let env = offline_env(
+        &file_entry(
+            "heal",
+            "heal.gguf",
+            &sha256_hex(&data),
+            data.len(),
+            &[("heal-pkg", "heal_pkg/m.bin")],
+        ),
+        wheels.path(),
+    );
+    // What a crash in the middle of copying a wheel could leave behind.
+    let staged = env.root().join(".staging/heal/wheels");
+    std::fs::create_dir_all(&staged).unwrap();
+    std::fs::write(
+        staged.join("heal_pkg-1.0.0-py3-none-any.whl"),
+        b"PK\x03\x04 truncated",
+    )
+    .unwrap();
+    let progress = recorder();
+    let m = env
+        .models
+        .pull("heal", progress.clone(), false)
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(&m.path).unwrap(), data);
+    assert!(cached_parts(&progress.events()).is_empty());
+}

@@ -48,6 +48,7 @@ impl TestEnv {
             pip_args: Vec::new(),
             hf_endpoint: "http://127.0.0.1:9".into(),
             hf_token: None,
+            hf_offline: false,
             http: default_http_client().unwrap(),
         };
         tweak(&mut options);

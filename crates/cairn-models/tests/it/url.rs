@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use cairn_models::{ModelsError, NoProgress};
+use cairn_models::{LogProgress, ModelsError, NoProgress, ProgressEvent, Stage};
 
 use crate::support::{FileServer, ServerState, TestEnv, recorder, sha256_hex, test_bytes};
 
@@ -209,4 +209,51 @@ async fn rm_deletes_the_model_and_leftovers_of_an_interrupted_pull() {
         env.models.remove("unknown").await,
         Err(ModelsError::UnknownModel { .. })
     ));
+}
+
+#[tokio::test]
+async fn concurrent_pulls_of_one_model_download_it_once() {
+    let data = test_bytes(LEN, 8);
+    let srv = server(&data, true, None).await;
+    let env = TestEnv::new(&catalog(&srv.url("/tiny.gguf"), &sha256_hex(&data), LEN));
+    let (a, b) = tokio::join!(
+        env.models.ensure("tiny", recorder()),
+        env.models.ensure("tiny", Arc::new(LogProgress::new()))
+    );
+    assert_eq!(a.unwrap().sha256, b.unwrap().sha256);
+    assert_eq!(
+        srv.ranges_seen().len(),
+        1,
+        "the second waits for the lock, then finds it installed"
+    );
+}
+
+#[tokio::test]
+async fn progress_reports_start_stage_bytes_and_finish() {
+    let data = test_bytes(LEN, 9);
+    let srv = server(&data, true, None).await;
+    let env = TestEnv::new(&catalog(&srv.url("/tiny.gguf"), &sha256_hex(&data), LEN));
+    let progress = recorder();
+    let m = env
+        .models
+        .ensure_all(&["tiny".to_string()], progress.clone())
+        .await
+        .unwrap();
+    let events = progress.events();
+    assert!(matches!(&events[0], ProgressEvent::Started { model, .. } if model == "tiny"));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        ProgressEvent::Stage { stage: Stage::Download, total_bytes: Some(n), .. } if *n == LEN as u64
+    )));
+    let last_bytes = events
+        .iter()
+        .filter_map(|e| match e {
+            ProgressEvent::Bytes { done, total, .. } => Some((*done, *total)),
+            _ => None,
+        })
+        .last();
+    assert_eq!(last_bytes, Some((LEN as u64, Some(LEN as u64))));
+    assert!(
+        matches!(events.last(), Some(ProgressEvent::Finished { path, size_bytes, .. }) if *path == m[0].path && *size_bytes == LEN as u64)
+    );
 }
