@@ -245,13 +245,10 @@ async fn progress_reports_start_stage_bytes_and_finish() {
         e,
         ProgressEvent::Stage { stage: Stage::Download, total_bytes: Some(n), .. } if *n == LEN as u64
     )));
-    let last_bytes = events
-        .iter()
-        .filter_map(|e| match e {
-            ProgressEvent::Bytes { done, total, .. } => Some((*done, *total)),
-            _ => None,
-        })
-        .last();
+    let last_bytes = events.iter().rev().find_map(|e| match e {
+        ProgressEvent::Bytes { done, total, .. } => Some((*done, *total)),
+        _ => None,
+    });
     assert_eq!(last_bytes, Some((LEN as u64, Some(LEN as u64))));
     assert!(
         matches!(events.last(), Some(ProgressEvent::Finished { path, size_bytes, .. }) if *path == m[0].path && *size_bytes == LEN as u64)
