@@ -9,6 +9,19 @@
 //! The API is `async` on tokio: `cairn serve` awaits [`Models::ensure_all`]
 //! at startup; CPU and disk heavy steps (unzipping, hashing) run inside on
 //! `spawn_blocking`, so callers never need to wrap these calls themselves.
+//!
+//! ```ignore
+//! // cairn serve, at startup: pull what is missing, log progress.
+//! let models = Models::from_env()?; // built-in catalog, cache and fetch options from the env
+//! let names = models.catalog().default_names(); // or the config's list
+//! models.ensure_all(&names, Arc::new(LogProgress::new())).await?;
+//! let gguf = models.installed("smollm2-135m")?.expect("ensured").path;
+//!
+//! // cairn models list | pull NAME | rm NAME
+//! print!("{}", render_list(&models.list()?));
+//! models.pull("qwen2.5-coder-1.5b", Arc::new(BarProgress::new()), false).await?;
+//! models.remove("gemma3-270m").await?;
+//! ```
 
 mod cache;
 mod catalog;

@@ -192,13 +192,21 @@ impl Models {
             return Err(e);
         }
 
+        // Invalidate the old install first, so a crash never leaves a manifest
+        // describing files that are being replaced.
+        let model_dir = self.cache.model_dir(&entry.name);
+        remove_any(&self.cache.manifest_path(&entry.name))?;
+        // (A local model used in place may itself live under the cache folder.)
+        if fetched
+            .in_place
+            .as_ref()
+            .is_none_or(|p| !p.starts_with(&model_dir))
+        {
+            remove_any(&model_dir)?;
+        }
         let path = match &fetched.in_place {
             Some(p) => p.clone(),
             None => {
-                let model_dir = self.cache.model_dir(&entry.name);
-                // Invalidate first so a crash never leaves a manifest over new files.
-                remove_any(&self.cache.manifest_path(&entry.name))?;
-                remove_any(&model_dir)?;
                 std::fs::rename(&out, &model_dir)
                     .context(|| format!("moving {} to {}", out.display(), model_dir.display()))?;
                 self.cache.artifact_path(&entry)
