@@ -42,8 +42,30 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage local models: the catalog and the download cache.
+    #[command(subcommand)]
+    Models(ModelsCommand),
     /// Check the configuration and print what it defines.
     Config,
+}
+
+#[derive(Debug, Subcommand)]
+enum ModelsCommand {
+    /// List the catalog: every known model, whether it is installed, where, and its source.
+    List,
+    /// Download, verify and install models (resuming an interrupted download).
+    Pull {
+        /// Catalog names; with none, the models pulled by default.
+        names: Vec<String>,
+        /// Fetch again even when a verified copy is installed.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Delete installed models and leftovers of interrupted downloads.
+    Rm {
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -143,6 +165,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
         Command::Users(cmd) => users(cmd, &config).await,
         Command::Orgs(cmd) => orgs(cmd, &config).await,
         Command::Keys(cmd) => keys(cmd, &config).await,
+        Command::Models(cmd) => models(cmd).await,
         Command::Config => {
             println!("data_dir  {}", config.store.data_dir.display());
             println!("listen    {}", config.server.listen);
@@ -307,6 +330,37 @@ async fn keys(cmd: KeysCommand, config: &Config) -> anyhow::Result<()> {
             };
             store.revoke_api_key(&found.id, now_ms()).await?;
             eprintln!("revoked {} ({})", found.id, found.prefix);
+        }
+    }
+    Ok(())
+}
+
+async fn models(cmd: ModelsCommand) -> anyhow::Result<()> {
+    use cairn_models::{BarProgress, Models, render_list};
+    let models = Models::from_env()?;
+    match cmd {
+        ModelsCommand::List => print!("{}", render_list(&models.list()?)),
+        ModelsCommand::Pull { names, force } => {
+            let names = if names.is_empty() {
+                models.catalog().default_names()
+            } else {
+                names
+            };
+            for name in names {
+                let installed = models
+                    .pull(&name, Arc::new(BarProgress::new()), force)
+                    .await?;
+                eprintln!("{name}: installed at {}", installed.path.display());
+            }
+        }
+        ModelsCommand::Rm { names } => {
+            for name in names {
+                if models.remove(&name).await? {
+                    eprintln!("{name}: removed");
+                } else {
+                    eprintln!("{name}: was not installed");
+                }
+            }
         }
     }
     Ok(())
