@@ -165,3 +165,21 @@ mod tests {
         );
     }
 }
+
+/// Query-string parameters, with the OpenAI error envelope on bad input (axum's own `Query`
+/// answers in plain text).
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|axum::extract::Query(value)| ApiQuery(value))
+            .map_err(|rejection| ApiError::InvalidRequest {
+                message: format!("invalid query string: {}", rejection.body_text()),
+                param: None,
+                code: "invalid_value",
+            })
+    }
+}

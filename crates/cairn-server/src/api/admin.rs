@@ -1,7 +1,7 @@
 //! `/api/admin`: users, organisations and keys, for admins only.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use cairn_store::{UserRole, UserUpdate};
 use serde::Deserialize;
@@ -11,7 +11,7 @@ use super::keys::{CreateKey, created_key_json};
 use crate::accounts::{self, NewUser};
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 use crate::util::now_ms;
 
@@ -154,7 +154,7 @@ pub struct KeyFilter {
 pub async fn list_keys(
     State(app): State<AppState>,
     principal: Principal,
-    Query(filter): Query<KeyFilter>,
+    ApiQuery(filter): ApiQuery<KeyFilter>,
 ) -> Result<Json<Value>, ApiError> {
     principal.require_admin()?;
     let user_id = match filter.user {

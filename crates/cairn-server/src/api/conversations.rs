@@ -6,7 +6,7 @@
 use std::convert::Infallible;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 use super::sse::{event_stream_response, named_event};
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
 use crate::openai::chat::{ChatMessage, ChatRequest};
 use crate::pipeline::{ChatOutput, run_chat};
 use crate::state::AppState;
@@ -93,7 +93,7 @@ pub struct ListParams {
 pub async fn list(
     State(app): State<AppState>,
     principal: Principal,
-    Query(params): Query<ListParams>,
+    ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = params.limit.unwrap_or(50).clamp(1, 200);
     let mut items = app

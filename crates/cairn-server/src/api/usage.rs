@@ -1,13 +1,14 @@
 //! `GET /api/usage`: tokens, cost and latency per day, model, key or user.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use cairn_store::{UsageGroup, UsageQuery};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::extract::ApiQuery;
 use crate::state::AppState;
 use crate::util::is_day;
 
@@ -25,7 +26,7 @@ pub struct Params {
 pub async fn summary(
     State(app): State<AppState>,
     principal: Principal,
-    Query(params): Query<Params>,
+    ApiQuery(params): ApiQuery<Params>,
 ) -> Result<Json<Value>, ApiError> {
     for (name, day) in [("from", &params.from), ("to", &params.to)] {
         if let Some(day) = day
