@@ -83,6 +83,18 @@ pub enum ModelsError {
         available: Vec<String>,
     },
 
+    #[error(
+        "not enough disk space for model `{name}` in {path}: the pull needs about {needed} more bytes ({}), {available} bytes ({}) are free",
+        crate::human_bytes(*needed),
+        crate::human_bytes(*available)
+    )]
+    InsufficientDisk {
+        name: String,
+        path: PathBuf,
+        needed: u64,
+        available: u64,
+    },
+
     #[error("local model path {path} does not exist")]
     LocalPathMissing { path: PathBuf },
 

@@ -41,4 +41,4 @@ pub use options::{FetchOptions, default_http_client};
 pub use progress::{LogProgress, NoProgress, Progress, ProgressEvent, RecordingProgress, Stage};
 #[cfg(feature = "bars")]
 pub use progress_bars::BarProgress;
-pub use pull::{ModelStatus, Models, human_bytes, render_list};
+pub use pull::{ModelStatus, Models, human_bytes, render_list, space_needed};

@@ -95,7 +95,11 @@ impl Progress for BarProgress {
                 if let Some(bar) = self.bar.lock().unwrap().take() {
                     bar.finish_and_clear();
                 }
-                eprintln!("{model}: ready, {size_bytes} bytes at {}", path.display());
+                eprintln!(
+                    "{model}: ready, {} at {}",
+                    crate::human_bytes(*size_bytes),
+                    path.display()
+                );
             }
         }
     }

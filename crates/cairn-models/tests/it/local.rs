@@ -114,3 +114,31 @@ async fn a_missing_or_wrong_local_file_is_a_clear_error() {
     assert!(env.cache_files().is_empty());
     assert!(src.exists());
 }
+
+#[tokio::test]
+async fn a_new_checksum_in_the_catalog_replaces_the_installed_copy() {
+    let src_dir = tempfile::tempdir().unwrap();
+    let src = src_dir.path().join("weights.gguf");
+    let (v1, v2) = (test_bytes(3000, 13), test_bytes(4000, 14));
+    std::fs::write(&src, &v1).unwrap();
+    let env = TestEnv::new(&file_entry(&src, true, Some(&sha256_hex(&v1))));
+    let first = env.models.ensure("loc", recorder()).await.unwrap();
+
+    // A later release of the catalog pins new bytes for the same name.
+    std::fs::write(&src, &v2).unwrap();
+    let catalog =
+        cairn_models::Catalog::from_toml(&file_entry(&src, true, Some(&sha256_hex(&v2)))).unwrap();
+    let models = cairn_models::Models::new(
+        catalog,
+        env.models.cache().clone(),
+        env.models.options().clone(),
+    );
+    assert!(
+        models.installed("loc").unwrap().is_none(),
+        "an install with another checksum is stale"
+    );
+    let second = models.ensure("loc", recorder()).await.unwrap();
+    assert_eq!(second.path, first.path);
+    assert_eq!(std::fs::read(&second.path).unwrap(), v2);
+    assert_eq!(second.sha256, sha256_hex(&v2));
+}

@@ -4,6 +4,7 @@
 
 mod cache;
 mod catalog;
+mod hashing;
 mod huggingface;
 mod local;
 mod pypi;

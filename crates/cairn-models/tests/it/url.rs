@@ -254,3 +254,45 @@ async fn progress_reports_start_stage_bytes_and_finish() {
         matches!(events.last(), Some(ProgressEvent::Finished { path, size_bytes, .. }) if *path == m[0].path && *size_bytes == LEN as u64)
     );
 }
+
+#[tokio::test]
+async fn a_pull_that_cannot_fit_on_disk_fails_before_downloading() {
+    let data = test_bytes(10, 10);
+    let srv = server(&data, true, None).await;
+    let huge = u64::MAX / 4;
+    let env = TestEnv::new(&catalog(
+        &srv.url("/tiny.gguf"),
+        &sha256_hex(&data),
+        huge as usize,
+    ));
+    let err = env
+        .models
+        .pull("tiny", recorder(), false)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ModelsError::InsufficientDisk { needed, .. } if needed == huge),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("not enough disk space"), "{err}");
+    assert!(srv.ranges_seen().is_empty());
+}
+
+#[test]
+fn space_needed_counts_wheels_twice_and_subtracts_what_is_staged() {
+    let c = cairn_models::Catalog::builtin();
+    let smol = c.get("smollm2-135m").unwrap();
+    assert_eq!(cairn_models::space_needed(smol, 0), Some(2 * 98_362_432));
+    assert_eq!(
+        cairn_models::space_needed(smol, 98_000_000),
+        Some(2 * 98_362_432 - 98_000_000)
+    );
+    assert_eq!(cairn_models::space_needed(smol, u64::MAX), Some(0));
+    let url =
+        cairn_models::Catalog::from_toml(&catalog("http://127.0.0.1:9/x", &sha256_hex(b""), 1000))
+            .unwrap();
+    assert_eq!(
+        cairn_models::space_needed(url.get("tiny").unwrap(), 400),
+        Some(600)
+    );
+}
