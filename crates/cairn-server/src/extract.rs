@@ -93,79 +93,6 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::openai::chat::ChatRequest;
-
-    fn check(body: &[u8], expected_code: &str, expected_param: Option<&str>, needle: &str) {
-        let err = parse_json::<ChatRequest>(body)
-            .and_then(|r| r.validate().map(|_| r))
-            .unwrap_err();
-        let json = err.body();
-        assert_eq!(json["error"]["code"], expected_code, "{json}");
-        assert_eq!(json["error"]["param"].as_str(), expected_param, "{json}");
-        let message = json["error"]["message"].as_str().unwrap();
-        assert!(message.contains(needle), "{needle:?} not in {message:?}");
-    }
-
-    #[test]
-    fn bad_bodies_get_clear_errors() {
-        check(b"", "invalid_json", None, "empty");
-        check(b"{not json", "invalid_json", None, "not valid JSON");
-        check(b"{\"messages\": []} x", "invalid_json", None, "trailing");
-        check(b"\xff\xfe{}", "invalid_encoding", None, "UTF-8");
-        check(
-            b"{\"model\": 5, \"messages\": []}",
-            "invalid_value",
-            Some("model"),
-            "invalid type",
-        );
-        check(
-            b"{\"model\": \"m\"}",
-            "invalid_value",
-            None,
-            "missing field `messages`",
-        );
-        check(
-            b"{\"messages\": []}",
-            "invalid_value",
-            Some("messages"),
-            "at least one",
-        );
-        check(
-            b"{\"messages\": [{\"role\": \"robot\", \"content\": \"hi\"}]}",
-            "invalid_value",
-            Some("messages[0].role"),
-            "unknown variant `robot`",
-        );
-        check(
-            b"{\"messages\": [{\"role\": \"user\"}]}",
-            "invalid_value",
-            Some("messages[0].content"),
-            "required",
-        );
-        check(
-            b"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"max_tokens\": -1}",
-            "invalid_value",
-            Some("max_tokens"),
-            "at least 1",
-        );
-        check(
-            b"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"temperature\": 3}",
-            "invalid_value",
-            Some("temperature"),
-            "between 0 and 2",
-        );
-        check(
-            b"{\"messages\": [{\"role\": \"tool\", \"content\": \"x\"}]}",
-            "invalid_value",
-            Some("messages[0].tool_call_id"),
-            "required",
-        );
-    }
-}
-
 /// Query-string parameters, with the OpenAI error envelope on bad input (axum's own `Query`
 /// answers in plain text).
 pub struct ApiQuery<T>(pub T);
@@ -173,7 +100,10 @@ pub struct ApiQuery<T>(pub T);
 impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
         axum::extract::Query::<T>::try_from_uri(&parts.uri)
             .map(|axum::extract::Query(value)| ApiQuery(value))
             .map_err(|rejection| ApiError::InvalidRequest {
@@ -183,3 +113,6 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for
             })
     }
 }
+
+#[cfg(test)]
+mod tests;
