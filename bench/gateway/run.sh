@@ -115,8 +115,12 @@ cleanup() {
   for name in "${!PID[@]}"; do stop_one "${PID[$name]}"; done
   for f in "$WORK"/*.log; do
     [ -e "$f" ] || continue
-    # Logs can be large (cairn-log writes a line per request): keep the last lines only.
-    tail -n 200 "$f" >"$RESULTS/$(basename "$f")" 2>/dev/null || true
+    # Logs can be large (cairn-log and LiteLLM write a line per request): keep both ends.
+    if [ "$(wc -l <"$f")" -gt 200 ]; then
+      { head -n 100 "$f"; echo "[... $(wc -l <"$f") lines in all ...]"; tail -n 100 "$f"; } >"$RESULTS/$(basename "$f")"
+    else
+      cp "$f" "$RESULTS/"
+    fi
   done
   rm -rf "$WORK"
   exit "$status"
@@ -247,6 +251,7 @@ meta mem_total "$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/me
 meta kernel "$(uname -r)"
 meta cairn_commit "$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 meta cairn_tree_changes "$(git -C "$REPO" status --porcelain -- crates Cargo.toml Cargo.lock 2>/dev/null | wc -l)"
+[ -x "$CAIRN_BIN" ] && meta cairn_binary "$CAIRN_BIN"
 [ -x "$CAIRN_BIN" ] && meta cairn_binary_built "$(date -u -r "$CAIRN_BIN" +%Y-%m-%dT%H:%M:%SZ)"
 meta nginx_version "$("$NGINX" -v 2>&1 | sed 's#.*/##')"
 meta wrk_version "$(wrk -v 2>&1 | head -1 | awk '{ print $2 }')"
@@ -264,7 +269,8 @@ has_target cairn && start_cairn cairn "$CAIRN_PORT" warn
 has_target cairn-log && start_cairn cairn-log "$CAIRN_LOG_PORT" info
 has_target litellm && start_litellm
 
-pid_of() { case "$1" in direct) echo "${PID[mock]}" ;; nginx) echo "${PID[proxy]}" ;; *) echo "${PID[$1]}" ;; esac; }
+# nginx's master forks the one worker that does the work: measure the worker.
+pid_of() { case "$1" in direct) pgrep -P "${PID[mock]}" | head -1 ;; nginx) pgrep -P "${PID[proxy]}" | head -1 ;; *) echo "${PID[$1]}" ;; esac; }
 
 # One request to each target must come back as a chat.completion before anything is timed.
 for t in $TARGETS; do
