@@ -104,6 +104,9 @@ def main(results_dir):
             parsed = parse_wrk(f.read())
         parsed["round"] = rnd
         parsed["load"] = meta.get(f"load_{target}_c{conc}_r{rnd}")
+        cpu = meta.get(f"cpu_{target}_c{conc}_r{rnd}_ms")
+        if cpu and parsed.get("requests"):
+            parsed["cpu_us_per_req"] = float(cpu) * 1000 / parsed["requests"]
         runs.setdefault(target, {}).setdefault(conc, []).append(parsed)
 
     concs = sorted({c for t in runs.values() for c in t})
@@ -116,6 +119,7 @@ def main(results_dir):
                 "p99_ms": median([r.get("p99_ms") for r in rounds]),
                 "max_ms": max((r.get("max_ms") or 0) for r in rounds),
                 "rps": median([r.get("rps") for r in rounds]),
+                "cpu_us_per_req": median([r.get("cpu_us_per_req") for r in rounds]),
                 "errors": sum(r["non2xx"] + r["socket_errors"] for r in rounds),
                 "rounds": rounds,
             }
@@ -136,11 +140,14 @@ def main(results_dir):
     lines.append(
         f"Each point: {meta.get('duration', '?')} of wrk per concurrency, median of {rounds} "
         f"round(s), targets interleaved within a round. Latency in ms; added = target minus "
-        f"direct-to-mock at the same concurrency."
+        f"direct-to-mock at the same concurrency. CPU µs/req: CPU time of the target process "
+        f"(for direct: the mock) during the point divided by requests answered."
     )
     lines.append("")
-    lines.append("| target | conc. | req/s | p50 | p99 | added p50 | added p99 | max | errors |")
-    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    lines.append(
+        "| target | conc. | req/s | p50 | p99 | added p50 | added p99 | max | CPU µs/req | errors |"
+    )
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for target, label in TARGETS:
         for conc in concs:
             s = summary.get(target, {}).get(conc)
@@ -149,7 +156,8 @@ def main(results_dir):
             lines.append(
                 f"| {label} | {conc} | {fmt_rps(s['rps'])} | {fmt_ms(s['p50_ms'])} | "
                 f"{fmt_ms(s['p99_ms'])} | {fmt_ms(s.get('added_p50_ms'))} | "
-                f"{fmt_ms(s.get('added_p99_ms'))} | {fmt_ms(s['max_ms'], 1)} | {s['errors']} |"
+                f"{fmt_ms(s.get('added_p99_ms'))} | {fmt_ms(s['max_ms'], 1)} | "
+                f"{fmt_ms(s['cpu_us_per_req'], 0)} | {s['errors']} |"
             )
     lines.append("")
 

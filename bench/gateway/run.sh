@@ -128,6 +128,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# CPU time (user + system, all threads) a process has used, in milliseconds.
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ms() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk -v hz="$CLK_TCK" '{ printf "%d", ($12 + $13) * 1000 / hz }'; }
 rss_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
 
 # Milliseconds from $2 (date +%s%N at launch) until 127.0.0.1:$3$4 answers 2xx (with an
@@ -309,7 +312,11 @@ for round in $(seq "$ROUNDS"); do
     for c in $CONCS; do
       meta "load_${t}_c${c}_r${round}" "$(cut -d' ' -f1-3 /proc/loadavg)"
       log "round $round: $t at $c connections, ${DURATION}s"
+      pid=$(pid_of "$t")
+      cpu0=$(cpu_ms "$pid")
       run_wrk "$t" "$c" "$DURATION" "$RESULTS/$t-c$c-r$round.wrk"
+      # For direct this is the mock's own CPU; for the others, the gateway's alone.
+      meta "cpu_${t}_c${c}_r${round}_ms" "$(($(cpu_ms "$pid") - cpu0))"
       [ "$t" = direct ] || meta "rss_${t}_c${c}_r${round}_kb" "$(rss_kb "$(pid_of "$t")" VmRSS)"
       sleep 1
     done
