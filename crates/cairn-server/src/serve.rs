@@ -49,6 +49,7 @@ pub async fn run(config: Config, options: ServeOptions) -> anyhow::Result<()> {
         },
     )?;
     let state = AppState(Arc::new(app));
+    state.start_background();
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

@@ -72,6 +72,22 @@ impl App {
         })
     }
 
+    /// Starts what runs in the background: local models pull and load.
+    pub fn start_background(&self) {
+        for (name, provider) in &self.providers {
+            if let Provider::Local(local) = provider {
+                let targets = self
+                    .config
+                    .models
+                    .values()
+                    .filter(|m| &m.provider == name)
+                    .map(|m| m.target.clone())
+                    .collect();
+                local.start(targets);
+            }
+        }
+    }
+
     /// The tier a user is on. A user whose tier was removed from the config falls back to
     /// the default tier rather than losing access.
     pub fn tier_of(&self, tier_name: &str) -> Result<&TierConfig, ApiError> {

@@ -6,6 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde_json::json;
 
+use crate::providers::Provider;
 use crate::state::AppState;
 
 /// The process is up and serving HTTP.
@@ -13,21 +14,38 @@ pub async fn healthz() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
-/// The process can do its job: the store answers.
+/// The process can do its job: the store answers and every local model has settled
+/// (loaded, or failed with the reason shown here).
 pub async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
-    match app.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(json!({ "status": "ready", "store": "ok" })),
-        ),
+    let store_ok = match app.store.ping().await {
+        Ok(()) => true,
         Err(err) => {
             tracing::warn!(%err, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "not ready", "store": "unavailable" })),
-            )
+            false
+        }
+    };
+    let mut models = serde_json::Map::new();
+    let mut settled = true;
+    for provider in app.providers.values() {
+        if let Provider::Local(local) = provider {
+            for (name, state, done) in local.status() {
+                settled &= done;
+                models.insert(name, serde_json::Value::String(state));
+            }
         }
     }
+    let ready = store_ok && settled;
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({
+        "status": if ready { "ready" } else { "not ready" },
+        "store": if store_ok { "ok" } else { "unavailable" },
+        "local_models": models,
+    });
+    (status, Json(body))
 }
 
 pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {

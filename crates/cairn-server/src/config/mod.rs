@@ -92,6 +92,10 @@ pub struct UpstreamTimeouts {
 #[derive(Debug, Clone)]
 pub struct LocalProviderConfig {
     pub threads: Option<u32>,
+    pub max_sequences: u32,
+    pub context_tokens: u32,
+    pub queue_capacity: usize,
+    pub pull_on_start: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,9 +264,27 @@ fn provider(name: &str, raw: &RawProvider, problems: &mut Vec<String>) -> Option
                 },
             }))
         }
-        RawProvider::Local { threads } => Some(ProviderConfig::Local(LocalProviderConfig {
-            threads: *threads,
-        })),
+        RawProvider::Local {
+            threads,
+            max_sequences,
+            context_tokens,
+            queue_capacity,
+            pull_on_start,
+        } => {
+            if *max_sequences == 0 || *context_tokens < 64 || threads == &Some(0) {
+                problems.push(format!(
+                    "providers.{name}: max_sequences and threads must be at least 1, context_tokens at least 64"
+                ));
+                return None;
+            }
+            Some(ProviderConfig::Local(LocalProviderConfig {
+                threads: *threads,
+                max_sequences: *max_sequences,
+                context_tokens: *context_tokens,
+                queue_capacity: *queue_capacity,
+                pull_on_start: *pull_on_start,
+            }))
+        }
     }
 }
 

@@ -64,8 +64,21 @@ pub enum RawProvider {
     },
     /// The embedded engine running models in this process.
     Local {
+        /// CPU threads per model; all cores when unset.
         #[serde(default)]
         threads: Option<u32>,
+        /// Sequences each model decodes together (continuous batching width).
+        #[serde(default = "defaults::max_sequences")]
+        max_sequences: u32,
+        /// Context window per sequence, in tokens (capped at the model's own).
+        #[serde(default = "defaults::context_tokens")]
+        context_tokens: u32,
+        /// Requests that may wait for a free sequence; beyond, 429 at once.
+        #[serde(default = "defaults::queue_capacity")]
+        queue_capacity: usize,
+        /// Download missing models at start.
+        #[serde(default = "defaults::pull_on_start")]
+        pull_on_start: bool,
     },
 }
 
@@ -108,6 +121,18 @@ mod defaults {
     }
     pub fn total_timeout_ms() -> u64 {
         600_000
+    }
+    pub fn max_sequences() -> u32 {
+        4
+    }
+    pub fn context_tokens() -> u32 {
+        4096
+    }
+    pub fn queue_capacity() -> usize {
+        64
+    }
+    pub fn pull_on_start() -> bool {
+        true
     }
     pub fn model_kind() -> String {
         "chat".into()

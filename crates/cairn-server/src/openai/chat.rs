@@ -2,7 +2,7 @@
 
 use cairn_types::Role;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
 
@@ -272,4 +272,40 @@ pub fn json_kind(v: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
+}
+
+/// Rebuilds a whole completion as stream chunks (for answers that did not come from a
+/// streaming provider, such as a cache hit).
+pub fn completion_to_chunks(body: &Value, include_usage: bool) -> Vec<Value> {
+    let base = |choices: Value| {
+        json!({
+            "id": body.get("id").cloned().unwrap_or(Value::Null),
+            "object": "chat.completion.chunk",
+            "created": body.get("created").cloned().unwrap_or(Value::Null),
+            "model": body.get("model").cloned().unwrap_or(Value::Null),
+            "choices": choices,
+        })
+    };
+    let mut chunks = Vec::new();
+    for choice in body
+        .get("choices")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let index = choice.get("index").cloned().unwrap_or(json!(0));
+        let message = choice.get("message").cloned().unwrap_or(json!({}));
+        chunks.push(base(
+            json!([{ "index": index, "delta": message, "finish_reason": null }]),
+        ));
+        chunks.push(base(
+            json!([{ "index": index, "delta": {}, "finish_reason": choice.get("finish_reason") }]),
+        ));
+    }
+    if include_usage && let Some(usage) = body.get("usage") {
+        let mut last = base(json!([]));
+        last["usage"] = usage.clone();
+        chunks.push(last);
+    }
+    chunks
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use cairn_types::Usage;
 use futures::{Stream, StreamExt};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{CallContext, HookDecision, Settlement, resolve_model};
 use crate::auth::Principal;
@@ -122,7 +122,7 @@ pub async fn run_chat(
             Ok(HookDecision::Respond(body)) => {
                 let body = finish_complete(app, settlement, body)?;
                 return Ok(if stream {
-                    let chunks = completion_to_chunks(&body, include_usage);
+                    let chunks = crate::openai::chat::completion_to_chunks(&body, include_usage);
                     let inner: ChunkStream =
                         Box::pin(futures::stream::iter(chunks.into_iter().map(Ok)));
                     ChatOutput::Stream {
@@ -198,42 +198,6 @@ fn finish_complete(
     let usage = settlement.finish(200, usage, &output, None);
     body["usage"] = crate::openai::usage_json(usage);
     Ok(body)
-}
-
-/// Rebuilds a whole completion as stream chunks (for answers that did not come from a
-/// streaming provider, such as a cache hit).
-fn completion_to_chunks(body: &Value, include_usage: bool) -> Vec<Value> {
-    let base = |choices: Value| {
-        json!({
-            "id": body.get("id").cloned().unwrap_or(Value::Null),
-            "object": "chat.completion.chunk",
-            "created": body.get("created").cloned().unwrap_or(Value::Null),
-            "model": body.get("model").cloned().unwrap_or(Value::Null),
-            "choices": choices,
-        })
-    };
-    let mut chunks = Vec::new();
-    for choice in body
-        .get("choices")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let index = choice.get("index").cloned().unwrap_or(json!(0));
-        let message = choice.get("message").cloned().unwrap_or(json!({}));
-        chunks.push(base(
-            json!([{ "index": index, "delta": message, "finish_reason": null }]),
-        ));
-        chunks.push(base(
-            json!([{ "index": index, "delta": {}, "finish_reason": choice.get("finish_reason") }]),
-        ));
-    }
-    if include_usage && let Some(usage) = body.get("usage") {
-        let mut last = base(json!([]));
-        last["usage"] = usage.clone();
-        chunks.push(last);
-    }
-    chunks
 }
 
 /// Wraps a provider's chunk stream: applies output hooks, names the public model, hides the

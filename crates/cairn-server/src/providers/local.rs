@@ -1,37 +1,264 @@
-//! The embedded engine's slot.
+//! The embedded engine as a provider: catalog models pulled into the model cache on first
+//! start, loaded on their own engine threads, and served through the OpenAI shapes.
 //!
-//! The engine itself lives in the `cairn-engine` crate (llama.cpp on its own thread behind a
-//! channel); until a binary is built with it, this provider answers 503 with a message an
-//! operator can act on, so configurations that name it load and route normally.
+//! Models load in the background after the server starts listening, so start-up stays fast;
+//! until a model is ready, calls to it answer 503 with what it is doing, and `/readyz`
+//! reports not ready.
 
+mod tool_calls;
+mod wire;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use cairn_engine::{ChatEngine, ChatEngineConfig, EngineError, GenerateRequest, GenerationEvent};
+use cairn_models::{LogProgress, Models};
+use futures::StreamExt;
 use serde_json::Value;
 
 use super::ChatReply;
 use crate::config::LocalProviderConfig;
 use crate::error::ApiError;
+use crate::openai::chat::ChatRequest;
+
+#[derive(Clone)]
+enum ModelState {
+    Pending,
+    Pulling,
+    Loading,
+    Ready(ChatEngine),
+    /// Not a chat model of this engine (embeddings are served elsewhere).
+    NotChat,
+    Failed(String),
+}
+
+impl ModelState {
+    fn describe(&self) -> String {
+        match self {
+            ModelState::Pending => "waiting to load".into(),
+            ModelState::Pulling => "downloading (see the log for progress)".into(),
+            ModelState::Loading => "loading into memory".into(),
+            ModelState::Ready(_) => "ready".into(),
+            ModelState::NotChat => "not a chat model".into(),
+            ModelState::Failed(reason) => format!("failed: {reason}"),
+        }
+    }
+}
 
 pub struct LocalProvider {
-    _config: LocalProviderConfig,
+    name: String,
+    config: LocalProviderConfig,
+    models: Arc<Mutex<BTreeMap<String, ModelState>>>,
 }
 
 impl LocalProvider {
-    pub fn new(config: &LocalProviderConfig) -> LocalProvider {
+    pub fn new(name: &str, config: &LocalProviderConfig) -> LocalProvider {
         LocalProvider {
-            _config: config.clone(),
+            name: name.to_string(),
+            config: config.clone(),
+            models: Arc::default(),
         }
     }
 
-    pub async fn chat(&self, _body: Value, _stream: bool) -> Result<ChatReply, ApiError> {
-        Err(unavailable())
+    /// Pulls what is missing and loads each model, one after another, in the background.
+    pub fn start(&self, targets: Vec<String>) {
+        {
+            let mut models = self.models.lock().unwrap_or_else(|p| p.into_inner());
+            for t in &targets {
+                models.entry(t.clone()).or_insert(ModelState::Pending);
+            }
+        }
+        let states = self.models.clone();
+        let config = self.config.clone();
+        let provider = self.name.clone();
+        tokio::spawn(async move {
+            let set = |target: &str, state: ModelState| {
+                states
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(target.to_string(), state);
+            };
+            let catalog = match Models::from_env() {
+                Ok(m) => m,
+                Err(err) => {
+                    for t in &targets {
+                        set(
+                            t,
+                            ModelState::Failed(format!("the model cache is unusable: {err}")),
+                        );
+                    }
+                    return;
+                }
+            };
+            for target in targets {
+                match load(&catalog, &config, &target, &set).await {
+                    Ok(state) => set(&target, state),
+                    Err(reason) => {
+                        tracing::error!(provider = %provider, model = %target, %reason, "cannot load a local model");
+                        set(&target, ModelState::Failed(reason));
+                    }
+                }
+            }
+        });
+    }
+
+    /// Each model and what it is doing, for `/readyz`.
+    pub fn status(&self) -> Vec<(String, String, bool)> {
+        let models = self.models.lock().unwrap_or_else(|p| p.into_inner());
+        models
+            .iter()
+            .map(|(name, state)| {
+                let settled = matches!(
+                    state,
+                    ModelState::Ready(_) | ModelState::NotChat | ModelState::Failed(_)
+                );
+                (name.clone(), state.describe(), settled)
+            })
+            .collect()
+    }
+
+    fn engine(&self, target: &str) -> Result<ChatEngine, ApiError> {
+        let models = self.models.lock().unwrap_or_else(|p| p.into_inner());
+        match models.get(target) {
+            Some(ModelState::Ready(engine)) => Ok(engine.clone()),
+            Some(ModelState::NotChat) => Err(ApiError::invalid(
+                format!("'{target}' is not a chat model"),
+                Some("model"),
+            )),
+            Some(state) => Err(ApiError::Unavailable {
+                message: format!("the local model '{target}' is {}", state.describe()),
+            }),
+            None => Err(ApiError::Unavailable {
+                message: format!("the local model '{target}' is not configured to load"),
+            }),
+        }
+    }
+
+    pub async fn chat(&self, body: Value, stream: bool) -> Result<ChatReply, ApiError> {
+        let target = body
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let engine = self.engine(&target)?;
+        let request: ChatRequest = serde_json::from_value(body).map_err(ApiError::internal)?;
+        let call = wire::Call::new(&engine, &target, &request)?;
+        let generation = engine
+            .generate(GenerateRequest {
+                prompt: call.prompt.clone(),
+                sampling: call.sampling.clone(),
+            })
+            .map_err(engine_error)?;
+        // With tools, the answer must be seen whole to tell a tool call from text.
+        if !stream || call.tools {
+            let mut events = generation.into_receiver();
+            let mut text = String::new();
+            let mut end = None;
+            while let Some(event) = events.recv().await {
+                match event {
+                    GenerationEvent::Text(t) => text.push_str(&t),
+                    GenerationEvent::Done {
+                        finish_reason,
+                        usage,
+                        ..
+                    } => end = Some((finish_reason, usage)),
+                    GenerationEvent::Failed(err) => return Err(engine_error(err)),
+                }
+            }
+            let (finish_reason, usage) =
+                end.ok_or_else(|| ApiError::internal("the engine ended without a result"))?;
+            let completion = call.completion(text, finish_reason, usage);
+            return Ok(if stream {
+                ChatReply::Stream(Box::pin(futures::stream::iter(
+                    wire::completion_as_chunks(&completion).into_iter().map(Ok),
+                )))
+            } else {
+                ChatReply::Complete(completion)
+            });
+        }
+        let chunks = call.chunks();
+        let events =
+            tokio_stream::wrappers::UnboundedReceiverStream::new(generation.into_receiver());
+        Ok(ChatReply::Stream(Box::pin(events.flat_map(move |event| {
+            futures::stream::iter(match event {
+                GenerationEvent::Text(text) => vec![Ok(chunks.delta(&text))],
+                GenerationEvent::Done {
+                    finish_reason,
+                    usage,
+                    ..
+                } => chunks
+                    .end(finish_reason, usage)
+                    .into_iter()
+                    .map(Ok)
+                    .collect(),
+                GenerationEvent::Failed(err) => vec![Err(engine_error(err))],
+            })
+        }))))
     }
 
     pub async fn embed(&self, _body: Value) -> Result<Value, ApiError> {
-        Err(unavailable())
+        Err(ApiError::Unavailable {
+            message: "the local engine does not serve embeddings yet; route the embedding model to an OpenAI-compatible provider".into(),
+        })
     }
 }
 
-fn unavailable() -> ApiError {
-    ApiError::Unavailable {
-        message: "the local engine is not available in this build; route the model to an OpenAI-compatible provider".into(),
+/// Pulls (when missing) and loads one catalog model.
+async fn load(
+    catalog: &Models,
+    config: &LocalProviderConfig,
+    target: &str,
+    set: &impl Fn(&str, ModelState),
+) -> Result<ModelState, String> {
+    let entry = catalog
+        .catalog()
+        .get(target)
+        .map_err(|e| e.to_string())?
+        .clone();
+    if entry.kind != cairn_models::ModelKind::Chat {
+        return Ok(ModelState::NotChat);
+    }
+    let installed = match catalog.installed(target).map_err(|e| e.to_string())? {
+        Some(m) => m,
+        None if config.pull_on_start => {
+            set(target, ModelState::Pulling);
+            tracing::info!(model = target, "pulling a missing local model");
+            catalog
+                .ensure(target, Arc::new(LogProgress::new()))
+                .await
+                .map_err(|e| e.to_string())?
+        }
+        None => return Err(format!("not installed; run `cairn models pull {target}`")),
+    };
+    set(target, ModelState::Loading);
+    let mut engine_config = ChatEngineConfig::new(installed.path);
+    engine_config.threads = config.threads;
+    engine_config.max_sequences = config.max_sequences;
+    engine_config.context_tokens = config.context_tokens;
+    engine_config.queue_capacity = config.queue_capacity;
+    let engine = tokio::task::spawn_blocking(move || ChatEngine::start(engine_config))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    Ok(ModelState::Ready(engine))
+}
+
+pub(super) fn engine_error(err: EngineError) -> ApiError {
+    match err {
+        EngineError::ContextOverflow { .. } => ApiError::InvalidRequest {
+            message: err.to_string(),
+            param: Some("messages".into()),
+            code: "context_length_exceeded",
+        },
+        EngineError::QueueFull { .. } => ApiError::Overloaded {
+            message: err.to_string(),
+        },
+        EngineError::InvalidRequest(_) | EngineError::Template(_) => {
+            ApiError::invalid(err.to_string(), None)
+        }
+        EngineError::Stopped => ApiError::Unavailable {
+            message: err.to_string(),
+        },
+        EngineError::Load { .. } | EngineError::Inference(_) => ApiError::Internal(err.to_string()),
     }
 }

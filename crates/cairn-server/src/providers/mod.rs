@@ -35,7 +35,7 @@ impl Provider {
     pub fn from_config(name: &str, config: &ProviderConfig) -> anyhow::Result<Provider> {
         Ok(match config {
             ProviderConfig::OpenAi(c) => Provider::OpenAi(OpenAiProvider::new(name, c)?),
-            ProviderConfig::Local(c) => Provider::Local(LocalProvider::new(c)),
+            ProviderConfig::Local(c) => Provider::Local(LocalProvider::new(name, c)),
         })
     }
 

@@ -7,6 +7,7 @@ mod errors;
 mod gateway;
 mod hooks;
 mod limits;
+mod local;
 mod support;
 mod upstream;
 mod usage;

@@ -112,10 +112,19 @@ impl TestServer {
     }
 
     pub async fn with_hooks(hooks: Vec<Arc<dyn Hook>>) -> TestServer {
+        TestServer::build(hooks, |text| text).await
+    }
+
+    /// A server whose config text is edited first.
+    pub async fn start_with(edit: impl FnOnce(String) -> String) -> TestServer {
+        TestServer::build(Vec::new(), edit).await
+    }
+
+    async fn build(hooks: Vec<Arc<dyn Hook>>, edit: impl FnOnce(String) -> String) -> TestServer {
         let upstream = Upstream::start().await;
         let dir = tempfile::tempdir().unwrap();
         let config_path = dir.path().join("cairn.toml");
-        std::fs::write(&config_path, config_text(&upstream.base_url())).unwrap();
+        std::fs::write(&config_path, edit(config_text(&upstream.base_url()))).unwrap();
         let mut config = Config::load(Some(&config_path)).unwrap();
         config.store.data_dir = dir.path().join("data");
         let store: Arc<dyn Store> = Arc::new(

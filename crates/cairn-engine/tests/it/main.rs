@@ -1,0 +1,5 @@
+//! The engine with the real models, fetched by `cairn models pull` (scripts/test does it)
+//! into the model cache.
+
+mod chat;
+mod support;

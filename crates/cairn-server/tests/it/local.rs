@@ -1,0 +1,163 @@
+//! The embedded engine behind the HTTP API, with the real small model.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde_json::{Value, json};
+
+use crate::support::{TestServer, expect_error};
+
+const LOCAL: &str = r#"
+[providers.local]
+kind = "local"
+threads = 2
+max_sequences = 1
+context_tokens = 2048
+queue_capacity = 1
+pull_on_start = false
+"#;
+
+async fn server() -> TestServer {
+    let s = TestServer::start_with(|config| {
+        config.replace("[providers.local]\nkind = \"local\"\n", LOCAL)
+    })
+    .await;
+    s.app.start_background();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let ready = s
+            .client
+            .get(format!("{}/readyz", s.url))
+            .send()
+            .await
+            .unwrap();
+        let body: Value = ready.json().await.unwrap();
+        if body["local_models"]["smollm2-135m"] == "ready" {
+            return s;
+        }
+        assert!(
+            !body["local_models"]["smollm2-135m"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("failed"),
+            "{body}"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the model did not load: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn ask(text: &str, max_tokens: u32, stream: bool) -> Value {
+    json!({ "model": "small", "messages": [{ "role": "user", "content": text }], "max_tokens": max_tokens,
+            "temperature": 0, "stream": stream })
+}
+
+#[tokio::test]
+async fn the_local_model_answers_in_openai_shape() {
+    let s = server().await;
+    let (_, key) = s.user("free").await;
+    let (status, body) = s
+        .chat(&key, ask("What is the capital of France?", 8, false))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["model"], "small");
+    assert_eq!(body["choices"][0]["finish_reason"], "length");
+    assert_eq!(body["usage"]["completion_tokens"], 8);
+    let answer = body["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!answer.is_empty());
+
+    // Streamed, the same greedy answer arrives in pieces, with usage when asked.
+    let mut request = ask("What is the capital of France?", 8, true);
+    request["stream_options"] = json!({ "include_usage": true });
+    let text = s
+        .post("/v1/chat/completions", &key, &request)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let chunks: Vec<Value> = crate::support::sse_data(&text)
+        .iter()
+        .filter(|d| *d != "[DONE]")
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    let streamed: String = chunks
+        .iter()
+        .filter_map(|c| {
+            c.pointer("/choices/0/delta/content")
+                .and_then(Value::as_str)
+        })
+        .collect();
+    assert_eq!(streamed, answer);
+    assert_eq!(chunks.last().unwrap()["usage"]["completion_tokens"], 8);
+}
+
+#[tokio::test]
+async fn overflow_queue_and_disconnect_are_handled() {
+    let s = server().await;
+    let (_, key) = s.user("free").await;
+    let long = "word ".repeat(2500);
+    let response = s
+        .post("/v1/chat/completions", &key, &ask(&long, 4, false))
+        .send()
+        .await
+        .unwrap();
+    let err = expect_error(response, 400, "context_length_exceeded").await;
+    assert!(
+        err["error"]["message"].as_str().unwrap().contains("2048"),
+        "{err}"
+    );
+
+    // One sequence, one queue place: a stream holds the sequence, a second call waits,
+    // a third is refused at once.
+    let running = s
+        .post(
+            "/v1/chat/completions",
+            &key,
+            &ask("Count slowly to one hundred.", 200, true),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut body = running.bytes_stream();
+    body.next().await.unwrap().unwrap();
+    let waiting = tokio::spawn({
+        let request = s.post("/v1/chat/completions", &key, &ask("Say hi.", 3, false));
+        async move { request.send().await.unwrap() }
+    });
+    // Give the second call time to reach the engine's queue (loopback: milliseconds).
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let refused = s
+        .post("/v1/chat/completions", &key, &ask("Say hi.", 3, false))
+        .send()
+        .await
+        .unwrap();
+    expect_error(refused, 429, "server_overloaded").await;
+
+    // The client of the stream goes away: its sequence is freed and the waiting call runs.
+    drop(body);
+    let done = tokio::time::timeout(Duration::from_secs(120), waiting)
+        .await
+        .expect("the slot was never freed")
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    let usage: Value = s
+        .get("/api/usage?group_by=model", &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        usage["data"][0]["errors"].as_u64().unwrap() >= 2,
+        "the refused and the cancelled calls are metered: {usage}"
+    );
+}
