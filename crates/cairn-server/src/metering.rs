@@ -7,8 +7,9 @@
 //! committed: at start, [`Meter::start`] replays every journal segment into the store
 //! (inserts are idempotent by record id) before taking new traffic.
 //!
-//! Segments rotate once committed: when the writer has no record in hand and the segment is
-//! large, it starts a new one and deletes the old, whose records are all in the store. If
+//! Segments rotate by size, under load too: the writer starts a new segment and sends a
+//! "sealed" marker through the same channel, behind the old segment's last record. When the
+//! marker comes out, every record before it has been committed, and the old file goes. If
 //! the store refuses a batch (a full disk, say), the writer keeps it, logs, counts
 //! `cairn_metering_errors_total` and retries with backoff; nothing is dropped.
 
@@ -28,6 +29,8 @@ const REPLAY_BATCH: usize = 1_000;
 enum Message {
     Record(Box<UsageRecord>),
     Flush(oneshot::Sender<()>),
+    /// Every record of this segment is ahead of the marker in the channel.
+    Sealed(PathBuf),
 }
 
 struct Journal {
@@ -104,6 +107,7 @@ impl Meter {
         let writer = Writer {
             store,
             journal: journal.clone(),
+            tx: tx.downgrade(),
             flush_interval,
             batch_max,
         };
@@ -145,6 +149,9 @@ impl Meter {
 struct Writer {
     store: Arc<dyn Store>,
     journal: Arc<Mutex<Journal>>,
+    /// The writer's own way into the channel, for seal markers. Weak, so that the channel
+    /// closes (and the writer ends) when the last `Meter` is dropped.
+    tx: mpsc::WeakUnboundedSender<Message>,
     flush_interval: Duration,
     batch_max: usize,
 }
@@ -153,20 +160,22 @@ impl Writer {
     async fn run(self, mut rx: mpsc::UnboundedReceiver<Message>) {
         let mut batch: Vec<UsageRecord> = Vec::new();
         let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
+        let mut sealed: Vec<PathBuf> = Vec::new();
         loop {
             let deadline = tokio::time::sleep(self.flush_interval);
             tokio::pin!(deadline);
             let mut closed = false;
-            // Gather until the batch is full, someone asks for a flush, or the interval passes.
+            // Gather until the batch is full, someone asks for a flush, a segment is sealed,
+            // or the interval passes.
             loop {
                 tokio::select! {
                     message = rx.recv() => match message {
                         Some(Message::Record(r)) => {
-                            let r = *r;
-                            batch.push(r);
+                            batch.push(*r);
                             if batch.len() >= self.batch_max { break; }
                         }
                         Some(Message::Flush(done)) => { waiters.push(done); break; }
+                        Some(Message::Sealed(path)) => { sealed.push(path); break; }
                         None => { closed = true; break; }
                     },
                     _ = &mut deadline => break,
@@ -176,14 +185,22 @@ impl Writer {
                 self.commit(&batch).await;
                 batch.clear();
             }
+            // Committed: the sealed segments' records are all in the store.
+            for path in sealed.drain(..) {
+                if let Err(err) = std::fs::remove_file(&path) {
+                    tracing::warn!(%err, path = %path.display(), "cannot remove a committed journal segment");
+                }
+            }
             for done in waiters.drain(..) {
                 let _ = done.send(());
             }
             if closed {
-                self.rotate(&rx, true);
+                // No `Meter` is left to write, and everything is committed.
+                let journal = self.journal.lock().unwrap_or_else(|p| p.into_inner());
+                let _ = std::fs::remove_file(Journal::segment_path(&journal.dir, journal.segment));
                 return;
             }
-            self.rotate(&rx, false);
+            self.rotate_if_large();
         }
     }
 
@@ -204,21 +221,20 @@ impl Writer {
         }
     }
 
-    /// Starts a new segment and deletes the old one when every record in it is committed.
-    fn rotate(&self, rx: &mpsc::UnboundedReceiver<Message>, closing: bool) {
+    /// Starts a new segment once the current one is large, and queues the seal marker for
+    /// the old one behind its last record.
+    fn rotate_if_large(&self) {
         let mut journal = self.journal.lock().unwrap_or_else(|p| p.into_inner());
-        // Records are sent under this lock, so an empty channel here means every journaled
-        // record has been received, and (batch committed above) stored.
-        if !rx.is_empty() || !(closing || journal.bytes >= SEGMENT_ROTATE_BYTES) {
+        if journal.bytes < SEGMENT_ROTATE_BYTES {
             return;
         }
         let old = Journal::segment_path(&journal.dir, journal.segment);
-        let next = journal.segment + 1;
-        match Journal::open(&journal.dir, next) {
+        match Journal::open(&journal.dir, journal.segment + 1) {
             Ok(fresh) => {
                 *journal = fresh;
-                if let Err(err) = std::fs::remove_file(&old) {
-                    tracing::warn!(%err, path = %old.display(), "cannot remove a committed journal segment");
+                // Sent under the journal lock: no record of the new segment can come first.
+                if let Some(tx) = self.tx.upgrade() {
+                    let _ = tx.send(Message::Sealed(old));
                 }
             }
             Err(err) => {

@@ -72,8 +72,9 @@ impl App {
         })
     }
 
-    /// Starts what runs in the background: local models pull and load.
+    /// Starts what runs in the background: metrics upkeep; local models pull and load.
     pub fn start_background(&self) {
+        crate::telemetry::spawn_metrics_upkeep(self.metrics.clone());
         for (name, provider) in &self.providers {
             if let Provider::Local(local) = provider {
                 let targets = self

@@ -55,6 +55,18 @@ pub fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
+/// Histograms keep their samples until upkeep folds them in; without it, memory grows
+/// between scrapes. Runs for the life of the process.
+pub fn spawn_metrics_upkeep(handle: PrometheusHandle) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            handle.run_upkeep();
+        }
+    });
+}
+
 /// Middleware: request id (kept from the client or made), one span per request with the
 /// matched route, and the HTTP metrics.
 pub async fn observe(State(_app): State<AppState>, mut req: Request, next: Next) -> Response {

@@ -77,3 +77,33 @@ async fn flush_makes_records_visible_and_journal_survives_a_lost_writer() {
         "replayed segments are removed"
     );
 }
+
+#[tokio::test]
+async fn segments_rotate_and_go_under_steady_traffic() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("db")).await.unwrap());
+    let journal_dir = dir.path().join("journal");
+    let (meter, writer) = Meter::start(store.clone(), &journal_dir, Duration::from_millis(5), 500)
+        .await
+        .unwrap();
+    // About 7.5 MB of records, written without a pause long enough to drain the channel.
+    let total = 30_000;
+    for i in 0..total {
+        meter.record(record(&format!("r{i}")));
+        if i % 1_000 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+    meter.flush().await;
+    assert_eq!(requests(store.as_ref()).await, total);
+    // Rotated while traffic flowed, and the committed segments are gone.
+    let left = segments(&journal_dir).unwrap();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(segment_number(&left[0]).unwrap() >= 1, "{left:?}");
+    drop(meter);
+    writer.await.unwrap();
+    assert!(
+        segments(&journal_dir).unwrap().is_empty(),
+        "a clean shutdown leaves no journal"
+    );
+}

@@ -21,7 +21,9 @@ const MAX_ERROR_BODY: usize = 64 << 10;
 pub struct OpenAiProvider {
     name: String,
     client: reqwest::Client,
-    base_url: String,
+    /// Parsed once: building and parsing the URL on every call shows up in profiles.
+    chat_url: reqwest::Url,
+    embeddings_url: reqwest::Url,
     api_key: Option<String>,
     timeouts: UpstreamTimeouts,
 }
@@ -37,7 +39,8 @@ impl OpenAiProvider {
         Ok(OpenAiProvider {
             name: name.to_string(),
             client,
-            base_url: config.base_url.clone(),
+            chat_url: reqwest::Url::parse(&format!("{}/chat/completions", config.base_url))?,
+            embeddings_url: reqwest::Url::parse(&format!("{}/embeddings", config.base_url))?,
             api_key: config.api_key.clone(),
             timeouts: config.timeouts,
         })
@@ -45,14 +48,11 @@ impl OpenAiProvider {
 
     async fn send(
         &self,
-        path: &str,
+        url: &reqwest::Url,
         body: &Value,
     ) -> Result<(reqwest::Response, Instant), ApiError> {
         let started = Instant::now();
-        let mut request = self
-            .client
-            .post(format!("{}{path}", self.base_url))
-            .json(body);
+        let mut request = self.client.post(url.clone()).json(body);
         if let Some(key) = &self.api_key {
             request = request.bearer_auth(key);
         }
@@ -69,7 +69,7 @@ impl OpenAiProvider {
     }
 
     pub async fn chat(&self, body: Value, stream: bool) -> Result<ChatReply, ApiError> {
-        let (response, started) = self.send("/chat/completions", &body).await?;
+        let (response, started) = self.send(&self.chat_url, &body).await?;
         if stream {
             return Ok(ChatReply::Stream(self.events(response, started)));
         }
@@ -79,7 +79,7 @@ impl OpenAiProvider {
     }
 
     pub async fn embed(&self, body: Value) -> Result<Value, ApiError> {
-        let (response, started) = self.send("/embeddings", &body).await?;
+        let (response, started) = self.send(&self.embeddings_url, &body).await?;
         self.json_body(response, started).await
     }
 

@@ -117,12 +117,11 @@ async fn overflow_queue_and_disconnect_are_handled() {
 
     // One sequence, one queue place: a stream holds the sequence, a second call waits,
     // a third is refused at once.
+    // SmolLM2's end-of-generation tokens are forbidden, so this stream runs until cancelled.
+    let mut holding = ask("Count slowly to one thousand.", 1500, true);
+    holding["logit_bias"] = json!({ "0": -100, "1": -100, "2": -100 });
     let running = s
-        .post(
-            "/v1/chat/completions",
-            &key,
-            &ask("Count slowly to one hundred.", 200, true),
-        )
+        .post("/v1/chat/completions", &key, &holding)
         .send()
         .await
         .unwrap();

@@ -22,6 +22,7 @@ use rows::{
 };
 
 const READERS: u32 = 4;
+const USAGE_ROWS_PER_STATEMENT: usize = 500;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct SqliteStore {
@@ -220,31 +221,33 @@ impl Store for SqliteStore {
 
     async fn insert_usage(&self, records: &[UsageRecord]) -> Result<()> {
         let mut tx = self.writer.begin().await?;
-        for r in records {
-            sqlx::query(
+        // Multi-row statements: one round trip to SQLite's thread per 500 records instead of
+        // one per record (17 parameters each stays far below SQLite's 32,766 limit).
+        for chunk in records.chunks(USAGE_ROWS_PER_STATEMENT) {
+            let mut insert = sqlx::QueryBuilder::new(
                 "INSERT OR IGNORE INTO usage (id, at, day, request_id, user_id, key_id, org_id, route, model, \
-                 provider, status, stream, prompt_tokens, completion_tokens, cost_nanos, latency_ms, ttft_ms) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&r.id)
-            .bind(r.at)
-            .bind(&r.day)
-            .bind(&r.request_id)
-            .bind(&r.user_id)
-            .bind(&r.key_id)
-            .bind(&r.org_id)
-            .bind(&r.route)
-            .bind(&r.model)
-            .bind(&r.provider)
-            .bind(r.status)
-            .bind(r.stream)
-            .bind(r.prompt_tokens)
-            .bind(r.completion_tokens)
-            .bind(r.cost_nanos)
-            .bind(r.latency_ms)
-            .bind(r.ttft_ms)
-            .execute(&mut *tx)
-            .await?;
+                 provider, status, stream, prompt_tokens, completion_tokens, cost_nanos, latency_ms, ttft_ms) ",
+            );
+            insert.push_values(chunk, |mut row, r| {
+                row.push_bind(&r.id)
+                    .push_bind(r.at)
+                    .push_bind(&r.day)
+                    .push_bind(&r.request_id)
+                    .push_bind(&r.user_id)
+                    .push_bind(&r.key_id)
+                    .push_bind(&r.org_id)
+                    .push_bind(&r.route)
+                    .push_bind(&r.model)
+                    .push_bind(&r.provider)
+                    .push_bind(r.status)
+                    .push_bind(r.stream)
+                    .push_bind(r.prompt_tokens)
+                    .push_bind(r.completion_tokens)
+                    .push_bind(r.cost_nanos)
+                    .push_bind(r.latency_ms)
+                    .push_bind(r.ttft_ms);
+            });
+            insert.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
