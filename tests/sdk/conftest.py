@@ -5,6 +5,7 @@ import os
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -18,6 +19,16 @@ default_tier = "free"
 [providers.up]
 kind = "openai"
 base_url = "{base_url}"
+
+[providers.local]
+kind = "local"
+threads = 2
+pull_on_start = false
+
+[models.minilm]
+provider = "local"
+target = "all-minilm-l6-v2"
+kind = "embedding"
 
 [models.gpt]
 provider = "up"
@@ -39,7 +50,7 @@ target = "up-emb"
 kind = "embedding"
 
 [tiers.free]
-models = ["gpt", "broken", "emb"]
+models = ["gpt", "broken", "emb", "minilm"]
 default_model = "gpt"
 requests_per_minute = 1000
 tokens_per_minute = 1000000
@@ -87,7 +98,15 @@ class Cairn:
                 raise RuntimeError("cairn did not start; see " + str(self.workdir / "cairn.log"))
             time.sleep(0.02)
         self.url = "http://" + addr_file.read_text()
-        urllib.request.urlopen(self.url + "/healthz").read()
+        # Ready once the local embedding model has loaded.
+        while True:
+            try:
+                urllib.request.urlopen(self.url + "/readyz").read()
+                return
+            except urllib.error.HTTPError:
+                if time.time() > deadline:
+                    raise RuntimeError("cairn did not become ready; see " + str(self.workdir / "cairn.log"))
+                time.sleep(0.05)
 
     def stop(self):
         if self.process:

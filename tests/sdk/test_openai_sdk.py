@@ -68,7 +68,7 @@ def test_tool_calls_round_trip(cairn, upstream_requests):
 
 
 def test_models_are_those_of_the_tier(cairn):
-    assert [m.id for m in client(cairn).models.list()] == ["gpt", "broken", "emb"]
+    assert [m.id for m in client(cairn).models.list()] == ["gpt", "broken", "emb", "minilm"]
     assert [m.id for m in client(cairn, "tiny").models.list()] == ["gpt"]
     assert client(cairn).models.retrieve("emb").id == "emb"
 
@@ -78,6 +78,18 @@ def test_embeddings(cairn):
     assert len(result.data) == 2 and len(result.data[0].embedding) == 4
     assert result.model == "emb"
     assert result.usage.prompt_tokens == 4
+
+
+def test_local_embeddings_through_the_sdk(cairn):
+    # The SDK asks for base64 and decodes it: this checks the local engine's encoding too.
+    result = client(cairn).embeddings.create(
+        model="minilm", input=["The cat sits on the mat.", "A kitten rests on a rug.", "Bond yields rose."])
+    a, b, c = (d.embedding for d in result.data)
+    assert len(a) == 384
+    dot = lambda x, y: sum(p * q for p, q in zip(x, y))
+    assert abs(dot(a, a) - 1.0) < 1e-3
+    assert dot(a, b) > dot(a, c)
+    assert result.usage.prompt_tokens > 0
 
 
 @pytest.mark.parametrize("kwargs, error, param", [

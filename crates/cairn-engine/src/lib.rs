@@ -12,6 +12,7 @@
 
 mod backend;
 mod chat;
+mod embed;
 mod error;
 mod sampling;
 mod scheduler;
@@ -21,6 +22,7 @@ mod template;
 pub use chat::{
     ChatEngine, ChatEngineConfig, GenerateRequest, Generation, GenerationEvent, ModelInfo,
 };
+pub use embed::{EmbeddingEngine, EmbeddingEngineConfig};
 pub use error::EngineError;
 pub use sampling::SamplingParams;
 pub use template::PromptMessage;

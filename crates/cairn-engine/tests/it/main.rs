@@ -2,4 +2,5 @@
 //! into the model cache.
 
 mod chat;
+mod embed;
 mod support;

@@ -11,7 +11,10 @@ mod wire;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use cairn_engine::{ChatEngine, ChatEngineConfig, EngineError, GenerateRequest, GenerationEvent};
+use cairn_engine::{
+    ChatEngine, ChatEngineConfig, EmbeddingEngine, EmbeddingEngineConfig, EngineError,
+    GenerateRequest, GenerationEvent,
+};
 use cairn_models::{LogProgress, Models};
 use futures::StreamExt;
 use serde_json::Value;
@@ -27,8 +30,9 @@ enum ModelState {
     Pulling,
     Loading,
     Ready(ChatEngine),
-    /// Not a chat model of this engine (embeddings are served elsewhere).
-    NotChat,
+    ReadyEmbeddings(EmbeddingEngine),
+    /// A kind of model this engine does not serve (a completion-only model).
+    Unsupported,
     Failed(String),
 }
 
@@ -38,8 +42,8 @@ impl ModelState {
             ModelState::Pending => "waiting to load".into(),
             ModelState::Pulling => "downloading (see the log for progress)".into(),
             ModelState::Loading => "loading into memory".into(),
-            ModelState::Ready(_) => "ready".into(),
-            ModelState::NotChat => "not a chat model".into(),
+            ModelState::Ready(_) | ModelState::ReadyEmbeddings(_) => "ready".into(),
+            ModelState::Unsupported => "not served by the local engine".into(),
             ModelState::Failed(reason) => format!("failed: {reason}"),
         }
     }
@@ -108,9 +112,9 @@ impl LocalProvider {
         models
             .iter()
             .map(|(name, state)| {
-                let settled = matches!(
+                let settled = !matches!(
                     state,
-                    ModelState::Ready(_) | ModelState::NotChat | ModelState::Failed(_)
+                    ModelState::Pending | ModelState::Pulling | ModelState::Loading
                 );
                 (name.clone(), state.describe(), settled)
             })
@@ -121,10 +125,9 @@ impl LocalProvider {
         let models = self.models.lock().unwrap_or_else(|p| p.into_inner());
         match models.get(target) {
             Some(ModelState::Ready(engine)) => Ok(engine.clone()),
-            Some(ModelState::NotChat) => Err(ApiError::invalid(
-                format!("'{target}' is not a chat model"),
-                Some("model"),
-            )),
+            Some(ModelState::ReadyEmbeddings(_) | ModelState::Unsupported) => Err(
+                ApiError::invalid(format!("'{target}' is not a chat model"), Some("model")),
+            ),
             Some(state) => Err(ApiError::Unavailable {
                 message: format!("the local model '{target}' is {}", state.describe()),
             }),
@@ -196,10 +199,33 @@ impl LocalProvider {
         }))))
     }
 
-    pub async fn embed(&self, _body: Value) -> Result<Value, ApiError> {
-        Err(ApiError::Unavailable {
-            message: "the local engine does not serve embeddings yet; route the embedding model to an OpenAI-compatible provider".into(),
-        })
+    fn embedder(&self, target: &str) -> Result<EmbeddingEngine, ApiError> {
+        let models = self.models.lock().unwrap_or_else(|p| p.into_inner());
+        match models.get(target) {
+            Some(ModelState::ReadyEmbeddings(engine)) => Ok(engine.clone()),
+            Some(ModelState::Ready(_) | ModelState::Unsupported) => Err(ApiError::invalid(
+                format!("'{target}' is not an embedding model"),
+                Some("model"),
+            )),
+            Some(state) => Err(ApiError::Unavailable {
+                message: format!("the local model '{target}' is {}", state.describe()),
+            }),
+            None => Err(ApiError::Unavailable {
+                message: format!("the local model '{target}' is not configured to load"),
+            }),
+        }
+    }
+
+    pub async fn embed(&self, body: Value) -> Result<Value, ApiError> {
+        let target = body
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let engine = self.embedder(&target)?;
+        let request: crate::openai::embeddings::EmbeddingRequest =
+            serde_json::from_value(body).map_err(ApiError::internal)?;
+        wire::embeddings(&engine, &target, request).await
     }
 }
 
@@ -215,8 +241,8 @@ async fn load(
         .get(target)
         .map_err(|e| e.to_string())?
         .clone();
-    if entry.kind != cairn_models::ModelKind::Chat {
-        return Ok(ModelState::NotChat);
+    if entry.kind == cairn_models::ModelKind::Completion {
+        return Ok(ModelState::Unsupported);
     }
     let installed = match catalog.installed(target).map_err(|e| e.to_string())? {
         Some(m) => m,
@@ -231,6 +257,21 @@ async fn load(
         None => return Err(format!("not installed; run `cairn models pull {target}`")),
     };
     set(target, ModelState::Loading);
+    if entry.kind == cairn_models::ModelKind::Embedding {
+        // The converted file sits beside the model, named after the verified checksum, so a
+        // new version of the model gets a new conversion.
+        let sha = installed.sha256.get(..12).unwrap_or(&installed.sha256);
+        let gguf = installed
+            .path
+            .with_file_name(format!("{target}.{sha}.gguf"));
+        let mut embed_config = EmbeddingEngineConfig::new(installed.path, gguf);
+        embed_config.threads = config.threads;
+        let engine = tokio::task::spawn_blocking(move || EmbeddingEngine::start(embed_config))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        return Ok(ModelState::ReadyEmbeddings(engine));
+    }
     let mut engine_config = ChatEngineConfig::new(installed.path);
     engine_config.threads = config.threads;
     engine_config.max_sequences = config.max_sequences;

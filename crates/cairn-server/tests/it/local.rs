@@ -160,3 +160,67 @@ async fn overflow_queue_and_disconnect_are_handled() {
         "the refused and the cancelled calls are metered: {usage}"
     );
 }
+
+#[tokio::test]
+async fn local_embeddings_answer_in_openai_shape() {
+    let s = server().await;
+    let (_, key) = s.user("free").await;
+    let request = json!({ "model": "minilm", "input": ["The cat sits on the mat.", "A kitten rests on a rug.", "Rates rose."] });
+    let response = s
+        .post("/v1/embeddings", &key, &request)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["model"], "minilm");
+    let vectors: Vec<Vec<f64>> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            d["embedding"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect()
+        })
+        .collect();
+    assert_eq!(vectors.len(), 3);
+    assert!(vectors.iter().all(|v| v.len() == 384));
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    assert!((dot(&vectors[0], &vectors[0]) - 1.0).abs() < 1e-3);
+    assert!(dot(&vectors[0], &vectors[1]) > dot(&vectors[0], &vectors[2]));
+    assert!(body["usage"]["prompt_tokens"].as_u64().unwrap() >= 3 * 3);
+    // base64, as the official SDKs ask by default: the same little-endian f32s.
+    let mut b64 = request.clone();
+    b64["encoding_format"] = json!("base64");
+    let encoded: Value = s
+        .post("/v1/embeddings", &key, &b64)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let text = encoded["data"][0]["embedding"].as_str().unwrap();
+    let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, text).unwrap();
+    let first: Vec<f64> = bytes
+        .chunks_exact(4)
+        .map(|b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+        .collect();
+    assert!(
+        first
+            .iter()
+            .zip(&vectors[0])
+            .all(|(a, b)| (a - b).abs() < 1e-6)
+    );
+    let wrong = json!({ "model": "minilm", "input": "x", "dimensions": 128 });
+    expect_error(
+        s.post("/v1/embeddings", &key, &wrong).send().await.unwrap(),
+        400,
+        "invalid_value",
+    )
+    .await;
+}

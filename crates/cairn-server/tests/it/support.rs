@@ -69,8 +69,13 @@ kind = "embedding"
 provider = "local"
 target = "smollm2-135m"
 
+[models.minilm]
+provider = "local"
+target = "all-minilm-l6-v2"
+kind = "embedding"
+
 [tiers.free]
-models = ["gpt", "nousage", "broken", "slow", "stall", "emb", "small"]
+models = ["gpt", "nousage", "broken", "slow", "stall", "emb", "small", "minilm"]
 default_model = "gpt"
 requests_per_minute = 10000
 tokens_per_minute = 10000000

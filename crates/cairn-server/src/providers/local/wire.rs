@@ -239,3 +239,58 @@ fn logit_bias(value: Option<&Value>) -> Result<Vec<(i32, f32)>, ApiError> {
         Some(_) => Err(invalid()),
     }
 }
+
+/// An OpenAI embeddings response from the local embedder.
+pub async fn embeddings(
+    engine: &cairn_engine::EmbeddingEngine,
+    target: &str,
+    request: crate::openai::embeddings::EmbeddingRequest,
+) -> Result<Value, ApiError> {
+    let texts = request.texts().ok_or_else(|| {
+        ApiError::invalid(
+            "the local embedder takes text input, not token ids",
+            Some("input"),
+        )
+    })?;
+    if let Some(dims) = request.dimensions
+        && dims as usize != engine.dims()
+    {
+        return Err(ApiError::invalid(
+            format!(
+                "'{target}' makes {}-dimensional vectors; 'dimensions' cannot change that",
+                engine.dims()
+            ),
+            Some("dimensions"),
+        ));
+    }
+    let limit = engine.max_tokens_per_text();
+    let prompt_tokens: usize = texts
+        .iter()
+        .map(|t| engine.token_ids(t).len().min(limit))
+        .sum();
+    let vectors = engine.embed(texts).await.map_err(engine_error)?;
+    let base64 = request.encoding_format.as_deref() == Some("base64");
+    let data: Vec<Value> = vectors
+        .into_iter()
+        .enumerate()
+        .map(|(index, vector)| {
+            let embedding = if base64 {
+                // The official SDKs ask for base64 by default: little-endian f32s.
+                let bytes: Vec<u8> = vector.iter().flat_map(|v| v.to_le_bytes()).collect();
+                Value::String(base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    bytes,
+                ))
+            } else {
+                json!(vector)
+            };
+            json!({ "object": "embedding", "index": index, "embedding": embedding })
+        })
+        .collect();
+    Ok(json!({
+        "object": "list",
+        "data": data,
+        "model": target,
+        "usage": { "prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens },
+    }))
+}
