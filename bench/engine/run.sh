@@ -53,7 +53,7 @@ for m in "${models[@]}"; do
   gguf=$("$cairn" models list | awk -v n="${target[$m]}" '$1==n {found=1} found && $1=="path" {print $2; exit}')
   port=$((20000 + RANDOM % 20000))
   "$venv/bin/python" -m llama_cpp.server --model "$gguf" --n_threads "$THREADS" --n_ctx 4096 \
-    --host 127.0.0.1 --port "$port" > "$RESULTS/llama-$m.log" 2>&1 &
+    --host 127.0.0.1 --port "$port" --interrupt_requests False > "$RESULTS/llama-$m.log" 2>&1 &
   pids+=($!)
   wait_http "http://127.0.0.1:$port/v1/models"
   points llama.cpp "http://127.0.0.1:$port/v1" "$m" none
@@ -62,7 +62,7 @@ for m in "${models[@]}"; do
   data=$(mktemp -d)
   "$cairn" --data-dir "$data" users create --email bench@localhost --tier pro >/dev/null
   key=$("$cairn" --data-dir "$data" keys create --user bench@localhost 2>/dev/null)
-  CAIRN_LOG=warn CAIRN__PROVIDERS__LOCAL__THREADS="$THREADS" "$cairn" --data-dir "$data" serve \
+  CAIRN_LOG=warn CAIRN__PROVIDERS__LOCAL__THREADS="$THREADS" CAIRN__PROVIDERS__LOCAL__MAX_SEQUENCES=8 "$cairn" --data-dir "$data" serve \
     --listen 127.0.0.1:0 --addr-file "$data/addr" > "$RESULTS/cairn-$m.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 600); do [ -s "$data/addr" ] && break; sleep 0.2; done

@@ -1,15 +1,15 @@
 //! A chat completion from validated request to metered answer.
 
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cairn_types::Usage;
 use futures::{Stream, StreamExt};
 use serde_json::Value;
 
-use super::{CallContext, HookDecision, Settlement, resolve_model};
+use super::admit::{Admitted, Call, admit};
+use super::{HookDecision, Settlement};
 use crate::auth::Principal;
 use crate::config::{ModelKind, TierConfig};
 use crate::error::ApiError;
@@ -18,7 +18,6 @@ use crate::openai::chat::ChatRequest;
 use crate::openai::{estimate_tokens, read_usage};
 use crate::providers::{ChatReply, ChunkStream};
 use crate::state::AppState;
-use crate::util::now_ms;
 
 pub enum ChatOutput {
     /// A whole `chat.completion` object.
@@ -66,55 +65,30 @@ pub async fn run_chat(
     mut request: ChatRequest,
 ) -> Result<ChatOutput, ApiError> {
     request.validate()?;
-    let tier = app.tier_of(&principal.user.tier)?;
-    let model = resolve_model(
-        &app.config,
-        app.route_policy.as_ref(),
-        tier,
-        request.model.as_deref(),
-        ModelKind::Chat,
-    )?;
-    app.budgets
-        .check(
-            app.store.as_ref(),
-            &principal.user.id,
-            tier.monthly_tokens,
-            now_ms(),
-        )
-        .await?;
-    let prompt_estimate = estimate_tokens(request.prompt_chars());
-    let admission = app
-        .limiter
-        .admit(&scopes(&principal, tier), prompt_estimate)?;
-    let permit = app
-        .inflight
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| ApiError::Overloaded {
-            message: "the server is at its limit of model calls in flight; retry shortly".into(),
-        })?;
+    let stream = request.wants_stream();
+    let include_usage = request.wants_usage_in_stream();
+    let Admitted {
+        model,
+        settlement,
+        headers,
+    } = admit(
+        app,
+        Call {
+            principal,
+            request_id,
+            route,
+            requested_model: request.model.as_deref(),
+            kind: ModelKind::Chat,
+            prompt_estimate: estimate_tokens(request.prompt_chars()),
+            stream,
+        },
+    )
+    .await?;
     if app.config.server.log_prompts {
         // Off by default: prompts are the users' data. Operators turn this on to debug.
         let messages = serde_json::to_string(&request.messages).unwrap_or_default();
         tracing::info!(model = %model.name, %messages, "prompt");
     }
-    let stream = request.wants_stream();
-    let include_usage = request.wants_usage_in_stream();
-    let headers = admission.headers.clone();
-    let settlement = Settlement {
-        app: app.clone(),
-        cx: CallContext {
-            request_id,
-            route,
-            principal,
-            model: Arc::new(model.clone()),
-            started: Instant::now(),
-        },
-        admission: Some(admission),
-        stream,
-        prompt_estimate,
-        _permit: Some(permit),
-    };
 
     for hook in &app.hooks {
         match hook.on_request(settlement.context(), &mut request).await {

@@ -1,11 +1,8 @@
 //! An embeddings call through the same stages as chat: route, limit, provider, meter.
 
-use std::sync::Arc;
-use std::time::Instant;
-
 use serde_json::Value;
 
-use super::{CallContext, Settlement, resolve_model};
+use super::admit::{Admitted, Call, admit};
 use crate::auth::Principal;
 use crate::config::ModelKind;
 use crate::error::ApiError;
@@ -13,7 +10,6 @@ use crate::limits::RateLimitHeaders;
 use crate::openai::embeddings::EmbeddingRequest;
 use crate::openai::{estimate_tokens, read_usage, usage_json};
 use crate::state::AppState;
-use crate::util::now_ms;
 
 pub async fn run_embeddings(
     app: &AppState,
@@ -22,48 +18,24 @@ pub async fn run_embeddings(
     request: EmbeddingRequest,
 ) -> Result<(Value, RateLimitHeaders), ApiError> {
     request.validate()?;
-    let tier = app.tier_of(&principal.user.tier)?;
-    let model = resolve_model(
-        &app.config,
-        app.route_policy.as_ref(),
-        tier,
-        request.model.as_deref(),
-        ModelKind::Embedding,
-    )?;
-    app.budgets
-        .check(
-            app.store.as_ref(),
-            &principal.user.id,
-            tier.monthly_tokens,
-            now_ms(),
-        )
-        .await?;
     let estimate = estimate_tokens(request.input_chars());
-    let admission = app
-        .limiter
-        .admit(&super::chat::scopes(&principal, tier), estimate)?;
-    let headers = admission.headers.clone();
-    let permit = app
-        .inflight
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| ApiError::Overloaded {
-            message: "the server is at its limit of model calls in flight; retry shortly".into(),
-        })?;
-    let settlement = Settlement {
-        app: app.clone(),
-        cx: CallContext {
+    let Admitted {
+        model,
+        settlement,
+        headers,
+    } = admit(
+        app,
+        Call {
+            principal,
             request_id,
             route: "/v1/embeddings",
-            principal,
-            model: Arc::new(model.clone()),
-            started: Instant::now(),
+            requested_model: request.model.as_deref(),
+            kind: ModelKind::Embedding,
+            prompt_estimate: estimate,
+            stream: false,
         },
-        admission: Some(admission),
-        stream: false,
-        prompt_estimate: estimate,
-        _permit: Some(permit),
-    };
+    )
+    .await?;
     let provider = app
         .providers
         .get(&model.provider)

@@ -10,6 +10,7 @@
 //! [`Hook`] trait (safety filters, response caching, shadow traffic) and the [`RoutePolicy`]
 //! trait (difficulty- and cost-aware routing).
 
+mod admit;
 mod budget;
 mod chat;
 mod embed;
