@@ -217,7 +217,7 @@ impl KnowledgeIndex for LocalIndex {
             collection: doc.collection_id,
             metadata: doc.metadata.into_iter().collect(),
             chunks,
-        });
+        })?;
         Ok(())
     }
 
@@ -226,7 +226,7 @@ impl KnowledgeIndex for LocalIndex {
         self.fulltext.delete(doc_id);
         self.write().stage(Op::Delete {
             doc_id: doc_id.to_string(),
-        });
+        })?;
         Ok(())
     }
 

@@ -33,6 +33,8 @@ pub(crate) struct DocEntry {
     pub collection: String,
     pub metadata: Vec<(String, String)>,
     pub nodes: Vec<u32>,
+    /// False while staged: the nodes are in the graph but searches skip them until commit.
+    pub visible: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -67,7 +69,10 @@ pub(crate) struct VectorStore {
     log: File,
     log_len: u64,
     since_snapshot: usize,
+    /// Staged operations, written to the log at commit.
     pending: Vec<Op>,
+    /// For each staged `Add`, the doc slot its (invisible) nodes were inserted under.
+    staged_slots: Vec<Option<u32>>,
 }
 
 impl VectorStore {
@@ -153,6 +158,7 @@ impl VectorStore {
             log_len: 0,
             since_snapshot: 0,
             pending: Vec::new(),
+            staged_slots: Vec::new(),
         })
     }
 
@@ -164,8 +170,50 @@ impl VectorStore {
         self.graph.dims()
     }
 
-    pub fn stage(&mut self, op: Op) {
+    /// Stages an operation. An `Add` is inserted into the graph right away but stays
+    /// invisible until [`VectorStore::publish`], so the expensive graph insertion happens while
+    /// ingesting, one document per write lock, and a commit only flips visibility: searches
+    /// are never blocked for a whole batch.
+    pub fn stage(&mut self, op: Op) -> Result<(), IndexError> {
+        let slot = match &op {
+            Op::Delete { .. } => None,
+            Op::Add {
+                doc_id,
+                collection,
+                metadata,
+                chunks,
+            } => {
+                if let Some((_, v)) = chunks.iter().find(|(_, v)| v.len() != self.dims()) {
+                    return Err(IndexError::Dimensions {
+                        expected: self.dims(),
+                        got: v.len(),
+                    });
+                }
+                let slot = self.docs.len() as u32;
+                let mut nodes = Vec::with_capacity(chunks.len());
+                for (ordinal, vector) in chunks {
+                    let node = self.graph.insert(vector);
+                    debug_assert_eq!(node as usize, self.nodes.len());
+                    self.nodes.push(NodeInfo {
+                        doc: slot,
+                        ordinal: *ordinal,
+                    });
+                    nodes.push(node);
+                    self.since_snapshot += 1;
+                }
+                self.docs.push(Some(DocEntry {
+                    id: doc_id.clone(),
+                    collection: collection.clone(),
+                    metadata: metadata.clone(),
+                    nodes,
+                    visible: false,
+                }));
+                Some(slot)
+            }
+        };
         self.pending.push(op);
+        self.staged_slots.push(slot);
+        Ok(())
     }
 
     /// Makes the pending batch durable as generation `g`; returns the log length before it,
@@ -183,10 +231,9 @@ impl VectorStore {
         Ok(())
     }
 
-    /// Applies the durable pending batch to the in-memory graph (now visible to searches).
+    /// Makes the durable pending batch visible, in staging order.
     pub fn publish(&mut self, generation: u64) -> Result<(), IndexError> {
-        let ops = std::mem::take(&mut self.pending);
-        self.apply(ops)?;
+        self.publish_staged();
         self.generation = generation;
         if self.since_snapshot >= SNAPSHOT_EVERY_VECTORS {
             self.snapshot()?;
@@ -194,46 +241,42 @@ impl VectorStore {
         Ok(())
     }
 
-    pub fn discard_pending(&mut self) {
-        self.pending.clear();
+    fn publish_staged(&mut self) {
+        let ops = std::mem::take(&mut self.pending);
+        let slots = std::mem::take(&mut self.staged_slots);
+        for (op, slot) in ops.into_iter().zip(slots) {
+            match (op, slot) {
+                (Op::Delete { doc_id }, _) => self.remove(&doc_id),
+                (Op::Add { doc_id, .. }, Some(slot)) => {
+                    self.remove(&doc_id);
+                    if let Some(doc) = self.docs[slot as usize].as_mut() {
+                        doc.visible = true;
+                    }
+                    self.by_id.insert(doc_id, slot);
+                }
+                (Op::Add { .. }, None) => unreachable!("every staged add has a slot"),
+            }
+        }
     }
 
-    fn apply(&mut self, ops: Vec<Op>) -> Result<(), IndexError> {
-        for op in ops {
-            match op {
-                Op::Delete { doc_id } => self.remove(&doc_id),
-                Op::Add {
-                    doc_id,
-                    collection,
-                    metadata,
-                    chunks,
-                } => {
-                    self.remove(&doc_id);
-                    let slot = self.docs.len() as u32;
-                    let mut nodes = Vec::with_capacity(chunks.len());
-                    for (ordinal, vector) in chunks {
-                        if vector.len() != self.dims() {
-                            return Err(IndexError::Dimensions {
-                                expected: self.dims(),
-                                got: vector.len(),
-                            });
-                        }
-                        let node = self.graph.insert(&vector);
-                        debug_assert_eq!(node as usize, self.nodes.len());
-                        self.nodes.push(NodeInfo { doc: slot, ordinal });
-                        nodes.push(node);
-                        self.since_snapshot += 1;
-                    }
-                    self.by_id.insert(doc_id.clone(), slot);
-                    self.docs.push(Some(DocEntry {
-                        id: doc_id,
-                        collection,
-                        metadata,
-                        nodes,
-                    }));
+    /// Drops staged work: staged nodes become tombstones.
+    pub fn discard_pending(&mut self) {
+        self.pending.clear();
+        for slot in std::mem::take(&mut self.staged_slots).into_iter().flatten() {
+            if let Some(doc) = self.docs[slot as usize].take() {
+                for node in doc.nodes {
+                    self.graph.delete(node);
                 }
             }
         }
+    }
+
+    /// Replays a committed batch from the log.
+    fn apply(&mut self, ops: Vec<Op>) -> Result<(), IndexError> {
+        for op in ops {
+            self.stage(op)?;
+        }
+        self.publish_staged();
         Ok(())
     }
 
@@ -250,6 +293,11 @@ impl VectorStore {
     /// Writes a snapshot (rebuilding the graph first when tombstones pile up) and empties
     /// the log.
     pub fn snapshot(&mut self) -> Result<(), IndexError> {
+        if !self.pending.is_empty() {
+            return Err(IndexError::Invalid(
+                "commit or roll back staged work before compacting".into(),
+            ));
+        }
         let dead = self.graph.len() - self.graph.live();
         if dead as f64 > REBUILD_TOMBSTONE_SHARE * self.graph.len() as f64 {
             self.rebuild();
@@ -297,8 +345,16 @@ impl VectorStore {
         self.by_id.keys().map(String::as_str)
     }
 
+    /// Vectors of committed documents.
     pub fn live_vectors(&self) -> usize {
-        self.graph.live()
+        self.by_id
+            .values()
+            .map(|&slot| {
+                self.docs[slot as usize]
+                    .as_ref()
+                    .map_or(0, |d| d.nodes.len())
+            })
+            .sum()
     }
 
     /// The `k` chunks most similar to `query` among those `filter` admits.
@@ -316,14 +372,19 @@ impl VectorStore {
             });
         }
         let found = if filter.is_empty() {
-            self.graph.search(query, k, ef, None)
+            let visible = |n: u32| {
+                self.docs[self.nodes[n as usize].doc as usize]
+                    .as_ref()
+                    .is_some_and(|d| d.visible)
+            };
+            self.graph.search(query, k, ef, Some(&visible))
         } else {
             let admitted: Vec<bool> = self
                 .docs
                 .iter()
                 .map(|d| {
                     d.as_ref()
-                        .is_some_and(|d| filter.admits(&d.collection, &d.metadata))
+                        .is_some_and(|d| d.visible && filter.admits(&d.collection, &d.metadata))
                 })
                 .collect();
             let count: usize = self

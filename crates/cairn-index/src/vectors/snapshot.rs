@@ -113,6 +113,7 @@ pub(super) fn read(path: &Path) -> Result<Option<Snapshot>, IndexError> {
                 collection,
                 metadata,
                 nodes: read_u32s(r)?,
+                visible: true,
             }));
         }
         Ok(Snapshot {

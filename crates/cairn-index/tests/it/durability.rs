@@ -152,3 +152,30 @@ fn a_snapshot_with_deletes_reopens_to_the_same_answers() {
     assert_eq!(index.counts(), (4, 4));
     assert!(index.check_consistency().unwrap().is_consistent());
 }
+
+#[test]
+fn rollback_drops_staged_work_from_both_sides() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = open(dir.path());
+    let mut docs = corpus().into_iter();
+    index.add_document(docs.next().unwrap()).unwrap();
+    index.commit().unwrap();
+    for d in docs {
+        index.add_document(d).unwrap();
+    }
+    index.delete_document("volcano").unwrap();
+    index.rollback().unwrap();
+    index.commit().unwrap();
+    assert_eq!(index.counts(), (1, 1));
+    for mode in ALL_MODES {
+        let hits = search(
+            &index,
+            "bread dough yeast lava",
+            &SearchFilter::default(),
+            10,
+            mode,
+        );
+        assert_eq!(doc_ids(&hits), vec!["volcano"], "{mode:?}");
+    }
+    assert!(index.check_consistency().unwrap().is_consistent());
+}
