@@ -7,13 +7,8 @@ async fn admins_manage_users_orgs_and_keys() {
     let s = TestServer::start().await;
     let admin = &s.admin_key;
     let org: Value = s
-        .post("/api/admin/orgs", admin, &json!({ "name": "Acme" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .post_json("/api/admin/orgs", admin, &json!({ "name": "Acme" }))
+        .await;
     assert_eq!(org["name"], "Acme");
     let dup = s
         .post("/api/admin/orgs", admin, &json!({ "name": "Acme" }))
@@ -48,17 +43,12 @@ async fn admins_manage_users_orgs_and_keys() {
     expect_error(bad_tier, 400, "invalid_value").await;
 
     let key: Value = s
-        .post(
+        .post_json(
             "/api/admin/keys",
             admin,
             &json!({ "user": "dana@example.test", "name": "laptop", "expires_in_days": 30 }),
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
     let secret = key["key"].as_str().unwrap().to_string();
     assert!(secret.starts_with(key["prefix"].as_str().unwrap()));
     assert!(key["expires_at"].is_i64());
@@ -99,13 +89,8 @@ async fn admins_manage_users_orgs_and_keys() {
     assert_eq!(s.chat(&secret, hello()).await.0, 401);
 
     let listed: Value = s
-        .get("/api/admin/keys?user=dana@example.test", admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/admin/keys?user=dana@example.test", admin)
+        .await;
     assert!(listed["data"][0]["revoked_at"].is_i64());
 }
 
@@ -127,14 +112,7 @@ async fn members_cannot_use_admin_routes() {
         .await
         .unwrap();
     expect_error(create, 403, "admin_required").await;
-    let me: Value = s
-        .get("/api/me", &key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = s.get_json("/api/me", &key).await;
     assert_eq!(me["tier"]["name"], "free");
     assert_eq!(me["user"]["role"], "member");
 }

@@ -52,17 +52,12 @@ async fn a_conversation_streams_and_stores_both_turns() {
 
     // Not streamed, a second turn; the model sees the whole history.
     let second: Value = s
-        .post(
+        .post_json(
             &format!("/api/conversations/{id}/messages"),
             &key,
             &json!({ "content": "And June?", "stream": false }),
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(second["assistant_message"]["content"], "echo: And June?");
     assert_eq!(
         s.upstream.last_request()["messages"]
@@ -72,14 +67,7 @@ async fn a_conversation_streams_and_stores_both_turns() {
         4
     );
 
-    let read: Value = s
-        .get(&format!("/api/conversations/{id}"), &key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let read: Value = s.get_json(&format!("/api/conversations/{id}"), &key).await;
     let turns: Vec<(&str, i64)> = read["messages"]
         .as_array()
         .unwrap()
@@ -103,14 +91,7 @@ async fn a_conversation_streams_and_stores_both_turns() {
         .await
         .unwrap();
     assert_eq!(renamed["title"], "Lisbon");
-    let list: Value = s
-        .get("/api/conversations", &key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = s.get_json("/api/conversations", &key).await;
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
 
     let deleted = s
@@ -138,13 +119,8 @@ async fn nobody_sees_another_users_conversations() {
     let (_, alice) = s.user("free").await;
     let (_, mallory) = s.user("free").await;
     let conversation: Value = s
-        .post("/api/conversations", &alice, &json!({ "title": "private" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .post_json("/api/conversations", &alice, &json!({ "title": "private" }))
+        .await;
     let id = conversation["id"].as_str().unwrap();
     let path = format!("/api/conversations/{id}");
 
@@ -181,24 +157,10 @@ async fn nobody_sees_another_users_conversations() {
         .await
         .unwrap();
     expect_error(delete, 404, "not_found").await;
-    let list: Value = s
-        .get("/api/conversations", &mallory)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = s.get_json("/api/conversations", &mallory).await;
     assert_eq!(list["data"], json!([]));
 
-    let still: Value = s
-        .get(&path, &alice)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let still: Value = s.get_json(&path, &alice).await;
     assert_eq!(still["title"], "private");
     assert_eq!(still["messages"], json!([]));
 }
@@ -218,14 +180,7 @@ async fn conversation_lists_page_by_update_time() {
         .unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(3)).await;
     }
-    let page: Value = s
-        .get("/api/conversations?limit=2", &key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = s.get_json("/api/conversations?limit=2", &key).await;
     assert_eq!(page["has_more"], true);
     let titles = |v: &Value| {
         v["data"]
@@ -237,14 +192,7 @@ async fn conversation_lists_page_by_update_time() {
     };
     assert_eq!(titles(&page), ["c4", "c3"]);
     let next = format!("/api/conversations?limit=10&before={}", page["next_before"]);
-    let rest: Value = s
-        .get(&next, &key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rest: Value = s.get_json(&next, &key).await;
     assert_eq!(titles(&rest), ["c2", "c1", "c0"]);
     assert_eq!(rest["has_more"], false);
 }

@@ -127,14 +127,7 @@ async fn models_are_listed_and_resolved_per_tier() {
     let s = TestServer::start().await;
     let (_, free) = s.user("free").await;
     let (_, pro) = s.user("pro").await;
-    let list: Value = s
-        .get("/v1/models", &pro)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = s.get_json("/v1/models", &pro).await;
     let ids: Vec<&str> = list["data"]
         .as_array()
         .unwrap()
@@ -143,14 +136,7 @@ async fn models_are_listed_and_resolved_per_tier() {
         .collect();
     assert_eq!(ids, ["gpt", "big", "emb"]);
     assert_eq!(list["data"][0]["object"], "model");
-    let one: Value = s
-        .get("/v1/models/big", &pro)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let one: Value = s.get_json("/v1/models/big", &pro).await;
     assert_eq!(one["id"], "big");
     expect_error(
         s.get("/v1/models/big", &free).send().await.unwrap(),

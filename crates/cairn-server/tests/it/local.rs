@@ -147,14 +147,7 @@ async fn overflow_queue_and_disconnect_are_handled() {
         .expect("the slot was never freed")
         .unwrap();
     assert_eq!(done.status(), 200);
-    let usage: Value = s
-        .get("/api/usage?group_by=model", &key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let usage: Value = s.get_json("/api/usage?group_by=model", &key).await;
     assert!(
         usage["data"][0]["errors"].as_u64().unwrap() >= 2,
         "the refused and the cancelled calls are metered: {usage}"
@@ -196,14 +189,7 @@ async fn local_embeddings_answer_in_openai_shape() {
     // base64, as the official SDKs ask by default: the same little-endian f32s.
     let mut b64 = request.clone();
     b64["encoding_format"] = json!("base64");
-    let encoded: Value = s
-        .post("/v1/embeddings", &key, &b64)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let encoded: Value = s.post_json("/v1/embeddings", &key, &b64).await;
     let text = encoded["data"][0]["embedding"].as_str().unwrap();
     let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, text).unwrap();
     let first: Vec<f64> = bytes

@@ -221,6 +221,28 @@ impl TestServer {
             .bearer_auth(key)
     }
 
+    /// GET, expecting a JSON body.
+    pub async fn get_json(&self, path: &str, key: &str) -> Value {
+        self.get(path, key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// POST, expecting a JSON body.
+    pub async fn post_json(&self, path: &str, key: &str, body: &Value) -> Value {
+        self.post(path, key, body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub async fn chat(&self, key: &str, body: Value) -> (u16, Value) {
         let response = self
             .post("/v1/chat/completions", key, &body)

@@ -22,14 +22,7 @@ async fn usage_is_metered_per_model_key_and_day_with_cost() {
     failing["model"] = json!("broken");
     assert_eq!(s.chat(&key, failing).await.0, 502);
 
-    let by_model: Value = s
-        .get("/api/usage?group_by=model", &key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let by_model: Value = s.get_json("/api/usage?group_by=model", &key).await;
     let rows = by_model["data"].as_array().unwrap();
     let gpt = rows.iter().find(|r| r["group"] == "gpt").unwrap();
     assert_eq!(gpt["requests"], 4);
@@ -44,14 +37,7 @@ async fn usage_is_metered_per_model_key_and_day_with_cost() {
         (Some(1), Some(1))
     );
 
-    let by_day: Value = s
-        .get("/api/usage", &key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let by_day: Value = s.get_json("/api/usage", &key).await;
     assert_eq!(by_day["group_by"], "day");
     assert_eq!(
         by_day["data"][0]["group"],
@@ -67,16 +53,11 @@ async fn usage_is_metered_per_model_key_and_day_with_cost() {
         .unwrap();
     expect_error(theirs, 403, "admin_required").await;
     let admin: Value = s
-        .get(
+        .get_json(
             &format!("/api/usage?group_by=user&user_id={}", user.id),
             &s.admin_key,
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(admin["data"][0]["requests"], 5);
     expect_error(
         s.get("/api/usage?from=yesterday", &key)
