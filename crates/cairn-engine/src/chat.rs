@@ -208,6 +208,11 @@ impl ChatEngine {
         &self.inner.info
     }
 
+    /// Requests waiting for a free sequence right now.
+    pub fn queued(&self) -> usize {
+        self.inner.waiting.load(Ordering::Acquire)
+    }
+
     /// Renders messages (and tool definitions, where the template supports them) with the
     /// model's own chat template, ready for [`ChatEngine::generate`].
     pub fn render_prompt(

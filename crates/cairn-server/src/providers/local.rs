@@ -121,6 +121,17 @@ impl LocalProvider {
             .collect()
     }
 
+    /// Sets the engine gauges (requests waiting per chat model) before a metrics scrape.
+    pub fn record_gauges(&self) {
+        let models = self.models.lock().unwrap_or_else(|p| p.into_inner());
+        for (name, state) in models.iter() {
+            if let ModelState::Ready(engine) = state {
+                metrics::gauge!("cairn_engine_queued_requests", "model" => name.clone())
+                    .set(engine.queued() as f64);
+            }
+        }
+    }
+
     fn engine(&self, target: &str) -> Result<ChatEngine, ApiError> {
         let models = self.models.lock().unwrap_or_else(|p| p.into_inner());
         match models.get(target) {

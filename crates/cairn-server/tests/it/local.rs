@@ -131,8 +131,27 @@ async fn overflow_queue_and_disconnect_are_handled() {
         let request = s.post("/v1/chat/completions", &key, &ask("Say hi.", 3, false));
         async move { request.send().await.unwrap() }
     });
-    // Give the second call time to reach the engine's queue (loopback: milliseconds).
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Wait until the second call is in the engine's queue (the gauge says so).
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let metrics = s
+            .client
+            .get(format!("{}/metrics", s.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metrics.contains("cairn_engine_queued_requests{model=\"smollm2-135m\"} 1") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the second call never queued"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let refused = s
         .post("/v1/chat/completions", &key, &ask("Say hi.", 3, false))
         .send()
