@@ -145,3 +145,46 @@ def test_oversized_body(cairn):
     # Whatever the transport did, the server still answers.
     assert client(cairn).chat.completions.create(
         model="gpt", messages=[{"role": "user", "content": "still there?"}]).choices[0].message.content
+
+
+def test_grounded_answer_carries_citations(cairn, upstream_requests):
+    import time
+
+    import httpx
+
+    auth = {"Authorization": "Bearer " + cairn.keys["free"]}
+    collection = httpx.post(cairn.url + "/api/collections", json={"name": "sdk"}, headers=auth).json()
+    upload = httpx.post(
+        cairn.url + "/api/documents", headers=auth, data={"collection_id": collection["id"]},
+        files={"file": ("tides.md", b"# Tides\n\n## Causes\n\nTides are caused by the Moon's gravity.\n")},
+    )
+    assert upload.status_code == 202, upload.text
+    document = upload.json()["data"][0]["document"]
+    deadline = time.time() + 60
+    while document["status"] not in ("indexed", "failed"):
+        assert time.time() < deadline, document
+        time.sleep(0.05)
+        document = httpx.get(cairn.url + "/api/documents/" + document["id"], headers=auth).json()
+    assert document["status"] == "indexed", document
+
+    reply = client(cairn).chat.completions.create(
+        model="gpt", messages=[{"role": "user", "content": "What causes tides?"}],
+        extra_body={"collections": [collection["id"]]},
+    )
+    citations = reply.model_extra["citations"]
+    assert citations[0]["index"] == 1 and citations[0]["document_name"] == "tides.md"
+    assert citations[0]["heading_path"] == ["Tides", "Causes"]
+    assert "[1] tides.md" in upstream_requests[-1]["messages"][0]["content"]
+
+    stream = client(cairn).chat.completions.create(
+        model="gpt", messages=[{"role": "user", "content": "What causes tides?"}],
+        extra_body={"collections": [collection["id"]]}, stream=True,
+    )
+    chunks = list(stream)
+    assert chunks[0].model_extra["citations"][0]["document_name"] == "tides.md"
+
+    with pytest.raises(openai.NotFoundError):
+        client(cairn).chat.completions.create(
+            model="gpt", messages=[{"role": "user", "content": "x"}],
+            extra_body={"collections": ["no-such-collection"]},
+        )

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod knowledge;
 pub mod limits;
 pub mod metering;
 pub mod openai;

@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 use crate::auth::KeyCache;
 use crate::config::{Config, TierConfig};
 use crate::error::ApiError;
+use crate::knowledge::Knowledge;
 use crate::limits::Limiter;
 use crate::metering::Meter;
 use crate::pipeline::{Budgets, Hook, RoutePolicy, TierDefault};
@@ -29,11 +30,21 @@ pub struct App {
     pub hooks: Vec<Arc<dyn Hook>>,
     pub route_policy: Arc<dyn RoutePolicy>,
     pub metrics: PrometheusHandle,
+    pub knowledge: Knowledge,
 }
 
 /// What handlers receive: a cheap clone of the shared [`App`].
 #[derive(Clone)]
 pub struct AppState(pub Arc<App>);
+
+impl AppState {
+    /// Starts what runs in the background: metrics upkeep; local models pull and load; the
+    /// knowledge index opens (once the embedding model is ready) and ingestion resumes.
+    pub fn start_background(&self) {
+        self.start_models();
+        crate::knowledge::start(self.clone());
+    }
+}
 
 impl Deref for AppState {
     type Target = App;
@@ -68,12 +79,13 @@ impl App {
             hooks: parts.hooks,
             route_policy: Arc::new(TierDefault),
             metrics: parts.metrics,
+            knowledge: Knowledge::new(config.knowledge.clone(), &config.store.data_dir),
             config,
         })
     }
 
-    /// Starts what runs in the background: metrics upkeep; local models pull and load.
-    pub fn start_background(&self) {
+    /// Starts metrics upkeep, and local models pulling and loading.
+    fn start_models(&self) {
         crate::telemetry::spawn_metrics_upkeep(self.metrics.clone());
         for (name, provider) in &self.providers {
             if let Provider::Local(local) = provider {

@@ -1,7 +1,8 @@
 //! Cairn's relational store.
 //!
 //! Everything the server persists (users, organisations, API keys, usage records,
-//! conversations) goes through the [`Store`] trait, so the embedded SQLite default and a
+//! conversations, knowledge collections and documents) goes through the [`Store`] trait
+//! (with its parts, such as [`KnowledgeStore`]), so the embedded SQLite default and a
 //! PostgreSQL store for multi-replica deployments are interchangeable behind
 //! `Arc<dyn Store>`. The store knows nothing of HTTP or of any wire format.
 //!
@@ -10,10 +11,12 @@
 //! process and a power cut.
 
 mod error;
+mod knowledge;
 mod records;
 mod sqlite;
 
 pub use error::StoreError;
+pub use knowledge::*;
 pub use records::*;
 pub use sqlite::SqliteStore;
 
@@ -23,7 +26,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// The persistence seam. Implementations must be cheap to share (`Arc<dyn Store>`).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: KnowledgeStore + Send + Sync + 'static {
     /// Checks that the store answers (for `/readyz`).
     async fn ping(&self) -> Result<()>;
 

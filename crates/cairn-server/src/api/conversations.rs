@@ -35,6 +35,28 @@ pub struct CreateConversation {
     title: Option<String>,
     model: Option<String>,
     system_prompt: Option<String>,
+    /// Knowledge collections the answers are grounded in.
+    #[serde(default)]
+    collections: Option<Vec<String>>,
+}
+
+/// Most collections a conversation may be grounded in.
+const MAX_COLLECTIONS: usize = 20;
+
+/// Checks that the caller may read every collection asked for (404 naming the first that
+/// is not).
+async fn check_collections(
+    app: &AppState,
+    principal: &Principal,
+    ids: &[String],
+) -> Result<Vec<String>, ApiError> {
+    if ids.len() > MAX_COLLECTIONS {
+        return Err(ApiError::invalid(
+            format!("at most {MAX_COLLECTIONS} collections"),
+            Some("collections"),
+        ));
+    }
+    crate::knowledge::readable_collections(app, &principal.user, Some(ids)).await
 }
 
 fn check_title(title: &str) -> Result<String, ApiError> {
@@ -52,7 +74,7 @@ pub async fn create(
     State(app): State<AppState>,
     principal: Principal,
     ApiJson(input): ApiJson<CreateConversation>,
-) -> Result<(StatusCode, Json<Conversation>), ApiError> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let title = match input.title {
         Some(t) => check_title(&t)?,
         None => "New conversation".into(),
@@ -67,6 +89,10 @@ pub async fn create(
             crate::config::ModelKind::Chat,
         )?;
     }
+    let collections = match &input.collections {
+        Some(ids) => check_collections(&app, &principal, ids).await?,
+        None => Vec::new(),
+    };
     let now = now_ms();
     let conversation = Conversation {
         id: new_id(),
@@ -78,7 +104,14 @@ pub async fn create(
         updated_at: now,
     };
     app.store.create_conversation(&conversation).await?;
-    Ok((StatusCode::CREATED, Json(conversation)))
+    if !collections.is_empty() {
+        app.store
+            .set_conversation_collections(&conversation.id, &collections)
+            .await?;
+    }
+    let mut value = json!(conversation);
+    value["collections"] = json!(collections);
+    Ok((StatusCode::CREATED, Json(value)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -132,32 +165,74 @@ pub async fn read(
 ) -> Result<Json<Value>, ApiError> {
     let conversation = owned(&app, &principal, &id).await?;
     let messages = app.store.list_messages(&conversation.id).await?;
+    let citations: std::collections::HashMap<String, Value> = app
+        .store
+        .conversation_citations(&conversation.id)
+        .await?
+        .into_iter()
+        .collect();
+    let messages: Vec<Value> = messages
+        .into_iter()
+        .map(|m| {
+            let mut value = json!(m);
+            if let Some(c) = citations.get(&m.id) {
+                value["citations"] = c.clone();
+            }
+            value
+        })
+        .collect();
     let mut value = json!(conversation);
+    value["collections"] = json!(app.store.conversation_collections(&conversation.id).await?);
     value["messages"] = json!(messages);
     Ok(Json(value))
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Rename {
-    title: String,
+pub struct Update {
+    #[serde(default)]
+    title: Option<String>,
+    /// Replaces the collections the answers are grounded in (`[]` detaches them all).
+    #[serde(default)]
+    collections: Option<Vec<String>>,
 }
 
+/// Renames a conversation and/or changes its collections.
 pub async fn rename(
     State(app): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-    ApiJson(input): ApiJson<Rename>,
-) -> Result<Json<Conversation>, ApiError> {
-    let title = check_title(&input.title)?;
-    if !app
-        .store
-        .rename_conversation(&principal.user.id, &id, &title, now_ms())
-        .await?
-    {
-        return Err(ApiError::not_found("conversation"));
+    ApiJson(input): ApiJson<Update>,
+) -> Result<Json<Value>, ApiError> {
+    if input.title.is_none() && input.collections.is_none() {
+        return Err(ApiError::invalid(
+            "nothing to change: send 'title' and/or 'collections'",
+            None,
+        ));
     }
-    Ok(Json(owned(&app, &principal, &id).await?))
+    let conversation = owned(&app, &principal, &id).await?;
+    let collections = match &input.collections {
+        Some(ids) => Some(check_collections(&app, &principal, ids).await?),
+        None => None,
+    };
+    if let Some(title) = &input.title {
+        let title = check_title(title)?;
+        if !app
+            .store
+            .rename_conversation(&principal.user.id, &id, &title, now_ms())
+            .await?
+        {
+            return Err(ApiError::not_found("conversation"));
+        }
+    }
+    if let Some(collections) = collections {
+        app.store
+            .set_conversation_collections(&conversation.id, &collections)
+            .await?;
+    }
+    let mut value = json!(owned(&app, &principal, &id).await?);
+    value["collections"] = json!(app.store.conversation_collections(&id).await?);
+    Ok(Json(value))
 }
 
 pub async fn delete(
@@ -184,6 +259,9 @@ pub struct PostMessage {
     stream: Option<bool>,
     temperature: Option<f64>,
     max_tokens: Option<i64>,
+    /// Grounds this answer in these collections instead of the conversation's.
+    #[serde(default)]
+    collections: Option<Vec<String>>,
 }
 
 pub async fn post_message(
@@ -211,6 +289,18 @@ pub async fn post_message(
         }
     }
     messages.push(text_message(Role::User, &input.content));
+    let collections = match &input.collections {
+        Some(ids) => check_collections(&app, &principal, ids).await?,
+        None => app.store.conversation_collections(&conversation.id).await?,
+    };
+    let citations = if collections.is_empty() {
+        None
+    } else {
+        let grounding =
+            crate::knowledge::ground(&app, &principal.user, &input.content, &collections).await?;
+        grounding.apply(&mut messages);
+        Some(grounding.citations)
+    };
     let stream = input.stream.unwrap_or(true);
     let request = ChatRequest {
         model: input.model.or_else(|| conversation.model.clone()),
@@ -277,6 +367,10 @@ pub async fn post_message(
     let conversation_id = conversation.id.clone();
     let first = Event::UserMessage(user_message);
     let _ = tx.send(first).await;
+    let citations = citations.map(|c| json!(c));
+    if let Some(citations) = &citations {
+        let _ = tx.send(Event::Citations(citations.clone())).await;
+    }
     let driver = tokio::spawn(async move {
         let mut content = String::new();
         let mut usage = None;
@@ -332,7 +426,14 @@ pub async fn post_message(
                 )
                 .await;
             match saved {
-                Ok(m) => Some(m),
+                Ok(m) => {
+                    if let Some(citations) = &citations
+                        && let Err(err) = task_app.store.set_message_citations(&m.id, citations).await
+                    {
+                        failure.get_or_insert(ApiError::from(err));
+                    }
+                    Some(m)
+                }
                 Err(err) => {
                     failure.get_or_insert(ApiError::from(err));
                     None
@@ -353,9 +454,11 @@ pub async fn post_message(
     // Not streamed: wait for the whole turn.
     let mut rx = rx;
     let mut user_message = None;
+    let mut citations = None;
     while let Some(event) = rx.recv().await {
         match event {
             Event::UserMessage(m) => user_message = Some(m),
+            Event::Citations(c) => citations = Some(c),
             Event::Delta(_) => {}
             Event::Failed(err) => return Err(err),
             Event::Done(assistant, usage) => {
@@ -363,6 +466,7 @@ pub async fn post_message(
                 return Ok(Json(json!({
                     "user_message": user_message,
                     "assistant_message": assistant,
+                    "citations": citations,
                     "usage": usage.map(crate::openai::usage_json),
                 }))
                 .into_response());
@@ -387,17 +491,21 @@ fn text_message(role: Role, content: &str) -> ChatMessage {
 
 enum Event {
     UserMessage(Message),
+    /// The sources of a grounded answer, before its text.
+    Citations(Value),
     Delta(String),
     Done(Option<Message>, Option<cairn_types::Usage>),
     Failed(ApiError),
 }
 
 impl Event {
-    /// The conversation stream: `message` (the stored user turn), `delta` (text), then
+    /// The conversation stream: `message` (the stored user turn), `citations` (for a grounded
+    /// answer), `delta` (text), then
     /// `done` (the stored assistant turn and usage) or `error` (an OpenAI error envelope).
     fn to_sse(&self) -> bytes::Bytes {
         match self {
             Event::UserMessage(m) => named_event("message", &json!(m)),
+            Event::Citations(c) => named_event("citations", &json!({ "citations": c })),
             Event::Delta(text) => named_event("delta", &json!({ "content": text })),
             Event::Done(m, usage) => named_event(
                 "done",

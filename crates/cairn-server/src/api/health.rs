@@ -14,8 +14,8 @@ pub async fn healthz() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
-/// The process can do its job: the store answers and every local model has settled
-/// (loaded, or failed with the reason shown here).
+/// The process can do its job: the store answers, every local model has settled (loaded,
+/// or failed with the reason shown here), and so has the knowledge index.
 pub async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
     let store_ok = match app.store.ping().await {
         Ok(()) => true,
@@ -34,7 +34,8 @@ pub async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
             }
         }
     }
-    let ready = store_ok && settled;
+    let (knowledge, knowledge_settled) = app.knowledge.status();
+    let ready = store_ok && settled && knowledge_settled;
     let status = if ready {
         StatusCode::OK
     } else {
@@ -44,6 +45,7 @@ pub async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
         "status": if ready { "ready" } else { "not ready" },
         "store": if store_ok { "ok" } else { "unavailable" },
         "local_models": models,
+        "knowledge": knowledge,
     });
     (status, Json(body))
 }

@@ -1,14 +1,18 @@
 //! The HTTP API: every route in one place, handlers kept thin.
 
 mod admin;
+mod collections;
 mod conversations;
+mod documents;
 mod health;
 mod keys;
+mod search;
 mod sse;
 mod usage;
 mod v1;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
 use axum::routing::{delete, get, post};
 
@@ -17,6 +21,8 @@ use crate::state::AppState;
 
 /// The whole application, without a socket (tests call it directly).
 pub fn router(state: AppState) -> Router {
+    // Uploads stream to disk; the body may hold one largest file plus the form around it.
+    let upload_limit = DefaultBodyLimit::max(state.config.knowledge.max_upload_bytes + 1024 * 1024);
     Router::new()
         // OpenAI-compatible API
         .route("/v1/chat/completions", post(v1::chat_completions))
@@ -42,6 +48,30 @@ pub fn router(state: AppState) -> Router {
             "/api/conversations/{id}/messages",
             post(conversations::post_message),
         )
+        // Platform API: knowledge
+        .route(
+            "/api/collections",
+            get(collections::list).post(collections::create),
+        )
+        .route(
+            "/api/collections/{id}",
+            get(collections::read)
+                .patch(collections::update)
+                .delete(collections::delete),
+        )
+        .route(
+            "/api/collections/{id}/documents",
+            post(documents::upload_into).layer(upload_limit.clone()),
+        )
+        .route(
+            "/api/documents",
+            get(documents::list).post(documents::upload).layer(upload_limit),
+        )
+        .route(
+            "/api/documents/{id}",
+            get(documents::read).delete(documents::delete),
+        )
+        .route("/api/search", post(search::search))
         // Platform API: administration
         .route(
             "/api/admin/users",

@@ -17,7 +17,7 @@ use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Serialized};
 
-use raw::{RawConfig, RawModel, RawProvider, RawTier};
+use raw::{RawConfig, RawKnowledge, RawModel, RawProvider, RawTier};
 
 const DEFAULTS: &str = include_str!("defaults.toml");
 /// Tables a config file replaces whole instead of merging into the defaults.
@@ -28,6 +28,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub store: StoreConfig,
     pub metering: MeteringConfig,
+    pub knowledge: KnowledgeConfig,
     pub providers: BTreeMap<String, ProviderConfig>,
     pub models: BTreeMap<String, ModelConfig>,
     pub tiers: BTreeMap<String, TierConfig>,
@@ -58,6 +59,19 @@ impl StoreConfig {
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("cairn.db")
     }
+}
+
+#[derive(Debug, Clone)]
+pub struct KnowledgeConfig {
+    /// A `models` entry of kind embedding; `None` turns knowledge off.
+    pub embedding_model: Option<String>,
+    pub max_upload_bytes: usize,
+    pub chunk_tokens: usize,
+    pub chunk_overlap_tokens: usize,
+    pub ingest_workers: usize,
+    pub embed_batch: usize,
+    pub grounding_sources: usize,
+    pub grounding_tokens: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -202,6 +216,7 @@ impl Config {
         if raw.metering.batch_max_records == 0 {
             problems.push("metering.batch_max_records must be at least 1".into());
         }
+        let knowledge = knowledge(&raw.knowledge, &providers, &models, &mut problems);
         let data_dir = if raw.store.data_dir.is_empty() {
             default_data_dir()
         } else {
@@ -218,6 +233,7 @@ impl Config {
                 batch_max_records: raw.metering.batch_max_records as usize,
                 currency: raw.metering.currency,
             },
+            knowledge,
             providers,
             models,
             tiers,
@@ -227,6 +243,67 @@ impl Config {
 
     pub fn tier(&self, name: &str) -> Option<&TierConfig> {
         self.tiers.get(name)
+    }
+}
+
+fn knowledge(
+    raw: &RawKnowledge,
+    providers: &BTreeMap<String, ProviderConfig>,
+    models: &BTreeMap<String, ModelConfig>,
+    problems: &mut Vec<String>,
+) -> KnowledgeConfig {
+    let embedding_model = match raw.embedding_model.as_str() {
+        "" => None,
+        // The first embedding model the local engine serves, else the first at all.
+        "auto" => {
+            let embedding = || models.iter().filter(|(_, m)| m.kind == ModelKind::Embedding);
+            embedding()
+                .find(|(_, m)| {
+                    matches!(providers.get(&m.provider), Some(ProviderConfig::Local(_)))
+                })
+                .or_else(|| embedding().next())
+                .map(|(name, _)| name.clone())
+        }
+        name => {
+            match models.get(name) {
+                Some(m) if m.kind == ModelKind::Embedding => {}
+                Some(_) => problems.push(format!(
+                    "knowledge.embedding_model {name:?} is not an embedding model"
+                )),
+                None => problems.push(format!(
+                    "knowledge.embedding_model {name:?} is not a defined model (name one, \
+                     or use \"auto\", or \"\" to turn knowledge off)"
+                )),
+            }
+            Some(name.to_string())
+        }
+    };
+    if raw.chunk_tokens < 16 {
+        problems.push("knowledge.chunk_tokens must be at least 16".into());
+    }
+    if raw.chunk_overlap_tokens >= raw.chunk_tokens {
+        problems.push("knowledge.chunk_overlap_tokens must be below chunk_tokens".into());
+    }
+    for (name, value) in [
+        ("max_upload_bytes", raw.max_upload_bytes),
+        ("ingest_workers", u64::from(raw.ingest_workers)),
+        ("embed_batch", u64::from(raw.embed_batch)),
+        ("grounding_sources", u64::from(raw.grounding_sources)),
+        ("grounding_tokens", u64::from(raw.grounding_tokens)),
+    ] {
+        if value == 0 {
+            problems.push(format!("knowledge.{name} must be at least 1"));
+        }
+    }
+    KnowledgeConfig {
+        embedding_model,
+        max_upload_bytes: usize::try_from(raw.max_upload_bytes).unwrap_or(usize::MAX),
+        chunk_tokens: raw.chunk_tokens as usize,
+        chunk_overlap_tokens: raw.chunk_overlap_tokens as usize,
+        ingest_workers: raw.ingest_workers as usize,
+        embed_batch: raw.embed_batch as usize,
+        grounding_sources: raw.grounding_sources as usize,
+        grounding_tokens: raw.grounding_tokens as usize,
     }
 }
 

@@ -12,6 +12,7 @@ pub struct RawConfig {
     pub server: RawServer,
     pub store: RawStore,
     pub metering: RawMetering,
+    pub knowledge: RawKnowledge,
     #[serde(default)]
     pub providers: BTreeMap<String, RawProvider>,
     #[serde(default)]
@@ -42,6 +43,19 @@ pub struct RawMetering {
     pub flush_interval_ms: u64,
     pub batch_max_records: u32,
     pub currency: String,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKnowledge {
+    pub embedding_model: String,
+    pub max_upload_bytes: u64,
+    pub chunk_tokens: u32,
+    pub chunk_overlap_tokens: u32,
+    pub ingest_workers: u32,
+    pub embed_batch: u32,
+    pub grounding_sources: u32,
+    pub grounding_tokens: u32,
 }
 
 #[derive(Debug, Deserialize, Serialize)]

@@ -90,3 +90,23 @@ fn unknown_keys_and_literal_secrets_are_refused() {
     .to_string();
     assert!(err.contains("not the secret itself"), "{err}");
 }
+
+#[test]
+fn knowledge_embeds_with_a_local_model_by_default_or_as_told() {
+    let config = load_str("").unwrap();
+    assert_eq!(
+        config.knowledge.embedding_model.as_deref(),
+        Some("minilm")
+    );
+    let off = load_str("[knowledge]\nembedding_model = \"\"\n").unwrap();
+    assert_eq!(off.knowledge.embedding_model, None);
+    let err = load_str("[knowledge]\nembedding_model = \"small\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("\"small\" is not an embedding model"), "{err}");
+    let err = load_str("[knowledge]\nembedding_model = \"nope\"\nchunk_overlap_tokens = 300\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("\"nope\" is not a defined model"), "{err}");
+    assert!(err.contains("chunk_overlap_tokens must be below"), "{err}");
+}

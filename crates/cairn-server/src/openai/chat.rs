@@ -87,6 +87,18 @@ pub struct ChatMessage {
 }
 
 impl ChatMessage {
+    /// A message holding just text.
+    pub fn plain(role: Role, text: &str) -> ChatMessage {
+        ChatMessage {
+            role,
+            content: Some(Value::String(text.to_string())),
+            name: None,
+            tool_calls: None,
+            tool_call_id: None,
+            extra: Map::new(),
+        }
+    }
+
     /// The text of the message: the string, or the text parts joined.
     pub fn text(&self) -> String {
         match &self.content {

@@ -223,3 +223,130 @@ async fn first_start_creates_an_admin_and_a_private_key_file() {
     env.run(&["keys", "revoke", &id]);
     assert!(env.run(&["keys", "list"]).contains("revoked"));
 }
+
+async fn wait_ready(client: &reqwest::Client, url: &str) {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        if let Ok(response) = client.get(format!("{url}/readyz")).send().await
+            && let Ok(body) = response.json::<Value>().await
+        {
+            if body["knowledge"] == "ready" {
+                return;
+            }
+            assert!(!body.to_string().contains("failed"), "{body}");
+        }
+        assert!(Instant::now() < deadline, "knowledge did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn document_status(client: &reqwest::Client, url: &str, key: &str, id: &str) -> Value {
+    client
+        .get(format!("{url}/api/documents/{id}"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn bm25(client: &reqwest::Client, url: &str, key: &str, query: &str) -> Vec<Value> {
+    let body: Value = client
+        .post(format!("{url}/api/search"))
+        .bearer_auth(key)
+        .json(&json!({ "query": query, "mode": "bm25" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["data"].as_array().cloned().unwrap_or_default()
+}
+
+/// Kill -9 in the middle of embedding a large document: it is never half-visible, and the
+/// restart resumes it to the end; a deletion acknowledged before a kill stays deleted; and
+/// `cairn ingest` fills a collection from a folder.
+#[tokio::test]
+async fn ingestion_survives_kill_9_and_the_index_follows_the_database() {
+    let upstream = Upstream::start().await;
+    let env = Env::new(&upstream);
+    env.run(&["users", "create", "--email", "kb@example.test"]);
+    let key = env
+        .run(&["keys", "create", "--user", "kb@example.test"])
+        .trim_end()
+        .to_string();
+    let (mut server, url) = env.serve();
+    let client = reqwest::Client::new();
+    wait_ready(&client, &url).await;
+
+    // `cairn ingest` on a folder: known kinds, recursively, hidden files skipped.
+    let folder = env.dir.path().join("notes");
+    std::fs::create_dir_all(folder.join("deeper")).unwrap();
+    std::fs::write(folder.join("alpha.md"), "# Alpha\n\nThe alpha notes mention a quokka named Quentin.\n").unwrap();
+    std::fs::write(folder.join("deeper/beta.txt"), "Beta: the wombat Wilma sleeps all day.\n").unwrap();
+    std::fs::write(folder.join(".hidden.md"), "# Hidden\n\nnever sent\n").unwrap();
+    std::fs::write(folder.join("image.bin"), [0u8, 1, 2, 3]).unwrap();
+    let output = env
+        .cairn()
+        .args(["ingest", "--collection", "notes", "--server", &url, "--key", &key])
+        .arg(&folder)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("2 indexed, 0 failed"), "{stdout}");
+    assert_eq!(bm25(&client, &url, &key, "quokka Quentin").await[0]["document_name"], "alpha.md");
+    let wombat = bm25(&client, &url, &key, "wombat Wilma").await;
+    let beta = wombat[0]["document_id"].as_str().unwrap().to_string();
+    let collections: Value = client.get(format!("{url}/api/collections")).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+    let collection = collections["data"][0]["id"].as_str().unwrap().to_string();
+
+    // Delete one, then a large document; kill while it is being embedded.
+    let deleted = client.delete(format!("{url}/api/documents/{beta}")).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(deleted.status(), 204);
+    let large: String = (0..20_000)
+        .map(|i| format!("Entry {i}: the zebrafish ledger notes routine tank maintenance. "))
+        .collect();
+    let form = reqwest::multipart::Form::new()
+        .text("collection_id", collection.clone())
+        .part("file", reqwest::multipart::Part::bytes(large.into_bytes()).file_name("ledger.txt"));
+    let answer: Value = client.post(format!("{url}/api/documents")).bearer_auth(&key).multipart(form).send().await.unwrap().json().await.unwrap();
+    let ledger = answer["data"][0]["document"]["id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let d = document_status(&client, &url, &key, &ledger).await;
+        if d["status"] == "embedding" && d["chunks_done"].as_u64().unwrap_or(0) > 0 {
+            assert!(d["chunks_done"].as_u64() < d["chunks_total"].as_u64(), "{d}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "embedding never started: {d}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Half-embedded is invisible.
+    assert!(bm25(&client, &url, &key, "zebrafish ledger").await.is_empty());
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let (mut server, url) = env.serve();
+    wait_ready(&client, &url).await;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let done = loop {
+        let d = document_status(&client, &url, &key, &ledger).await;
+        if d["status"] == "indexed" {
+            break d;
+        }
+        assert_ne!(d["status"], "failed", "{d}");
+        assert!(Instant::now() < deadline, "the ingestion did not resume: {d}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(done["chunks_done"], done["chunks_total"]);
+    let hits = bm25(&client, &url, &key, "zebrafish ledger").await;
+    assert_eq!(hits[0]["document_id"], ledger.as_str());
+    assert!(bm25(&client, &url, &key, "wombat Wilma").await.is_empty(), "the deletion held");
+    assert_eq!(bm25(&client, &url, &key, "quokka Quentin").await[0]["document_name"], "alpha.md");
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

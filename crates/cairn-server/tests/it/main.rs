@@ -6,6 +6,7 @@ mod durability;
 mod errors;
 mod gateway;
 mod hooks;
+mod knowledge;
 mod limits;
 mod local;
 mod support;

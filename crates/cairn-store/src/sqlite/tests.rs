@@ -1,4 +1,5 @@
 use super::*;
+use crate::knowledge::*;
 
 async fn store() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
@@ -122,4 +123,71 @@ async fn messages_are_numbered_and_private_to_their_owner() {
     assert!(!s.delete_conversation("bob", "c1").await.unwrap());
     assert!(s.delete_conversation("alice", "c1").await.unwrap());
     assert!(s.list_messages("c1").await.unwrap().is_empty());
+}
+
+fn document(id: &str, collection: &str, sha: &str) -> Document {
+    Document {
+        id: id.into(),
+        collection_id: collection.into(),
+        name: format!("{id}.md"),
+        mime: None,
+        bytes: 10,
+        sha256: sha.into(),
+        status: DocumentStatus::Queued,
+        error: None,
+        chunks_total: 0,
+        chunks_done: 0,
+        metadata: serde_json::Map::new(),
+        created_by: "a".into(),
+        created_at: 5,
+        updated_at: 5,
+    }
+}
+
+#[tokio::test]
+async fn documents_dedupe_by_content_and_follow_their_collection() {
+    let (_dir, s) = store().await;
+    s.create_user(&user("a")).await.unwrap();
+    let collection = Collection {
+        id: "c1".into(),
+        owner: Owner::User("a".into()),
+        name: "notes".into(),
+        description: String::new(),
+        created_by: "a".into(),
+        created_at: 1,
+        updated_at: 1,
+    };
+    s.create_collection(&collection).await.unwrap();
+    assert!(matches!(
+        s.add_document(&document("d1", "c1", "aa")).await.unwrap(),
+        Added::New(_)
+    ));
+    let Added::Duplicate(existing) = s.add_document(&document("d2", "c1", "aa")).await.unwrap()
+    else {
+        panic!("the same content twice is one document");
+    };
+    assert_eq!(existing.id, "d1");
+    assert_eq!(s.pending_documents().await.unwrap().len(), 1);
+    assert!(
+        s.set_document_status("d1", DocumentStatus::Failed, Some("bad file"), 0, 0, 6)
+            .await
+            .unwrap()
+    );
+    let failed = s.get_document("d1").await.unwrap().unwrap();
+    assert_eq!(failed.error.as_deref(), Some("bad file"));
+    s.set_document_status("d1", DocumentStatus::Indexed, Some("ignored"), 3, 3, 7)
+        .await
+        .unwrap();
+    let indexed = s.get_document("d1").await.unwrap().unwrap();
+    assert_eq!((indexed.error, indexed.chunks_done), (None, 3));
+    assert_eq!(s.indexed_document_ids().await.unwrap(), ["d1"]);
+    let ids = ["d1".to_string(), "zz".to_string()];
+    assert_eq!(s.visible_documents(&ids, &["c1".into()]).await.unwrap().len(), 1);
+    assert!(s.visible_documents(&ids, &["other".into()]).await.unwrap().is_empty());
+    // Another user's collection list does not show it; deleting the collection returns its
+    // documents for the index to drop.
+    assert!(s.list_collections("b", None, Page { limit: 10, before: None }).await.unwrap().is_empty());
+    assert_eq!(s.delete_collection("c1").await.unwrap(), Some(vec!["d1".to_string()]));
+    assert!(s.get_document("d1").await.unwrap().is_none());
+    assert_eq!(s.delete_collection("c1").await.unwrap(), None);
 }

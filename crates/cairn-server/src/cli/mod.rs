@@ -1,5 +1,7 @@
 //! The `cairn` command line.
 
+mod ingest;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -45,6 +47,22 @@ enum Command {
     /// Manage local models: the catalog and the download cache.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Add documents (files, or folders recursively) to a knowledge collection of a running
+    /// server, showing their ingestion until each is indexed or failed.
+    Ingest {
+        /// Files and folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The collection's name or id; created (owned by the key's user) when missing.
+        #[arg(long, short)]
+        collection: String,
+        /// The server's base URL; default: `server.listen` of the configuration.
+        #[arg(long)]
+        server: Option<String>,
+        /// An API key; default: the admin key file in the data directory.
+        #[arg(long, env = "CAIRN_API_KEY", hide_env_values = true)]
+        key: Option<String>,
+    },
     /// Check the configuration and print what it defines.
     Config,
 }
@@ -166,6 +184,23 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
         Command::Orgs(cmd) => orgs(cmd, &config).await,
         Command::Keys(cmd) => keys(cmd, &config).await,
         Command::Models(cmd) => models(cmd).await,
+        Command::Ingest {
+            paths,
+            collection,
+            server,
+            key,
+        } => {
+            ingest::run(
+                ingest::IngestArgs {
+                    paths,
+                    collection,
+                    server,
+                    key,
+                },
+                &config,
+            )
+            .await
+        }
         Command::Config => {
             println!("data_dir  {}", config.store.data_dir.display());
             println!("listen    {}", config.server.listen);
