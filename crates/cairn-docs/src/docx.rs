@@ -237,6 +237,11 @@ struct Body<'s> {
     /// Depth inside an element whose content is skipped (`mc:Fallback` repeats `mc:Choice`).
     skip: usize,
     first_title: Option<String>,
+    /// Text bytes gathered so far. A paragraph or a table is counted against the character
+    /// budget only when it is complete, and one of them can be made of endless small runs,
+    /// so the text is also capped as it arrives (4 bytes per character at most in UTF-8).
+    text_bytes: u64,
+    max_chars: u64,
 }
 
 impl<'s> Body<'s> {
@@ -249,6 +254,8 @@ impl<'s> Body<'s> {
             in_text: false,
             skip: 0,
             first_title: None,
+            text_bytes: 0,
+            max_chars: limits.max_text_chars,
         }
     }
 
@@ -283,15 +290,15 @@ impl<'s> Body<'s> {
                     self.end(e.local_name().as_ref())?;
                 }
                 Event::Text(t) if self.in_text && self.skip == 0 => {
-                    self.push_text(&t.xml10_content());
+                    self.push_text(&t.xml10_content())?;
                 }
                 Event::CData(t) if self.in_text && self.skip == 0 => {
-                    self.push_text(&t);
+                    self.push_text(&t)?;
                 }
                 Event::GeneralRef(r) if self.in_text && self.skip == 0 => {
                     let mut s = String::new();
                     push_ref(&mut s, &r);
-                    self.push_text(&s);
+                    self.push_text(&s)?;
                 }
                 Event::Eof => break,
                 _ => {}
@@ -300,12 +307,20 @@ impl<'s> Body<'s> {
         Ok(())
     }
 
-    fn push_text(&mut self, s: &str) {
+    fn push_text(&mut self, s: &str) -> Result<(), DocsError> {
+        self.text_bytes += s.len() as u64;
+        if self.text_bytes > self.max_chars.saturating_mul(4) {
+            return Err(DocsError::TooLarge {
+                what: "extracted text in characters",
+                limit: self.max_chars,
+            });
+        }
         if let Some(p) = self.paras.last_mut() {
             p.text.push_str(s);
         } else if let Some(t) = self.tables.last_mut() {
             t.cell.push_str(s);
         }
+        Ok(())
     }
 
     fn start(&mut self, e: &BytesStart<'_>, empty: bool) -> Result<(), DocsError> {
@@ -328,7 +343,7 @@ impl<'s> Body<'s> {
                 }
             }
             "t" if !empty => self.in_text = true,
-            "tab" | "br" | "cr" => self.push_text(" "),
+            "tab" | "br" | "cr" => self.push_text(" ")?,
             "tbl" if !empty => self.tables.push(Table::default()),
             "tr" if !empty => {
                 if let Some(t) = self.tables.last_mut() {

@@ -118,6 +118,8 @@ fn declared_charset(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Paragraph,
+    /// `<pre>`: lines kept.
+    Preformatted,
     Heading(u8),
     ListItem,
 }
@@ -212,6 +214,7 @@ impl Page {
                     t.cell = Some(String::new());
                 }
             }
+            "br" if self.kind == Kind::Preformatted => self.text.push('\n'),
             "br" => self.space(),
             _ if !self.tables.is_empty() => {
                 // Block elements inside a cell only separate words of the cell.
@@ -222,6 +225,10 @@ impl Page {
             "li" => {
                 self.flush()?;
                 self.kind = Kind::ListItem;
+            }
+            "pre" => {
+                self.flush()?;
+                self.kind = Kind::Preformatted;
             }
             _ => {
                 if let Some(level) = heading_level(name) {
@@ -296,6 +303,7 @@ impl Page {
                 self.out.heading(level, &text)
             }
             Kind::ListItem => self.out.list_item(&text),
+            Kind::Preformatted => self.out.preformatted(&text),
             Kind::Paragraph => self.out.paragraph(&text),
         }
     }

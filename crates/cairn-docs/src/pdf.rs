@@ -1,5 +1,6 @@
 //! PDF: text per page through `pdf-extract` (on `lopdf`), with headings guessed from font
-//! size and words split across lines joined again.
+//! size, bullets as list items, words split across lines joined again, and page numbers at
+//! the top or bottom of a page dropped.
 //!
 //! Why pdf-extract: it is the maintained pure-Rust crate that decodes PDF fonts properly
 //! (standard 14 fonts, ToUnicode maps, CID fonts, Type 1 and CFF encodings), where
@@ -51,10 +52,6 @@ const MAX_HEADING_CHARS: usize = 200;
 
 pub(crate) fn parse(bytes: &[u8], limits: &Limits) -> Result<ParsedDocument, DocsError> {
     let deadline = Instant::now() + limits.max_parse_time;
-    let timeout = DocsError::Timeout {
-        format: Format::Pdf,
-        limit_ms: u64::try_from(limits.max_parse_time.as_millis()).unwrap_or(u64::MAX),
-    };
     let (tx, rx) = mpsc::sync_channel(1);
     let owned = bytes.to_vec();
     let thread_limits = limits.clone();
@@ -71,11 +68,18 @@ pub(crate) fn parse(bytes: &[u8], limits: &Limits) -> Result<ParsedDocument, Doc
     }
     match rx.recv_timeout(limits.max_parse_time + Duration::from_secs(1)) {
         Ok(result) => result,
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(timeout),
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(timeout(limits.max_parse_time)),
         Err(mpsc::RecvTimeoutError::Disconnected) => Err(DocsError::corrupt(
             Format::Pdf,
             "the parser thread ended without a result",
         )),
+    }
+}
+
+fn timeout(max_parse_time: Duration) -> DocsError {
+    DocsError::Timeout {
+        format: Format::Pdf,
+        limit_ms: u64::try_from(max_parse_time.as_millis()).unwrap_or(u64::MAX),
     }
 }
 
@@ -107,10 +111,7 @@ fn extract(bytes: &[u8], limits: &Limits, deadline: Instant) -> Result<ParsedDoc
     let mut first_failure: Option<String> = None;
     for &number in pages.keys() {
         if Instant::now() > deadline {
-            return Err(DocsError::Timeout {
-                format: Format::Pdf,
-                limit_ms: u64::try_from(limits.max_parse_time.as_millis()).unwrap_or(u64::MAX),
-            });
+            return Err(timeout(limits.max_parse_time));
         }
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
             pdf_extract::output_doc_page(&doc, &mut glyphs, number)
@@ -199,7 +200,7 @@ struct PageLines {
 /// The `OutputDev` pdf-extract drives: glyphs in, lines out, budgets checked on the way.
 struct Glyphs {
     deadline: Instant,
-    limit_ms: u64,
+    max_parse_time: Duration,
     chars_left: u64,
     max_chars: u64,
     counter: u32,
@@ -215,7 +216,7 @@ impl Glyphs {
     fn new(deadline: Instant, limits: &Limits) -> Self {
         Glyphs {
             deadline,
-            limit_ms: u64::try_from(limits.max_parse_time.as_millis()).unwrap_or(u64::MAX),
+            max_parse_time: limits.max_parse_time,
             chars_left: limits.max_text_chars,
             max_chars: limits.max_text_chars,
             counter: 0,
@@ -276,11 +277,8 @@ impl OutputDev for Glyphs {
     ) -> Result<(), OutputError> {
         self.counter = self.counter.wrapping_add(1);
         if self.counter.is_multiple_of(CLOCK_EVERY) && Instant::now() > self.deadline {
-            let limit_ms = self.limit_ms;
-            return Err(self.halt(DocsError::Timeout {
-                format: Format::Pdf,
-                limit_ms,
-            }));
+            let why = timeout(self.max_parse_time);
+            return Err(self.halt(why));
         }
         let n = char.chars().count() as u64;
         if n > self.chars_left {
@@ -385,7 +383,12 @@ fn layout(pages: &[PageLines], out: &mut Blocks) -> Result<Option<String>, DocsE
         let mut group: Vec<&str> = Vec::new();
         let mut group_size = 0.0;
         let mut group_kind = GroupKind::Paragraph;
-        for line in &page.lines {
+        let last = page.lines.len().saturating_sub(1);
+        for (i, line) in page.lines.iter().enumerate() {
+            if (i == 0 || i == last) && is_page_number(&line.text) {
+                // A folio at the top or bottom of the page is layout, not text.
+                continue;
+            }
             let bullet = strip_bullet(&line.text);
             let new_block = group.is_empty()
                 || bullet.is_some()
@@ -431,6 +434,48 @@ fn emit(
         GroupKind::Heading(_) | GroupKind::Paragraph => out.paragraph(&text),
         GroupKind::ListItem => out.list_item(&text),
     }
+}
+
+/// "12", "iv", "Page 3", "3 of 10", "- 7 -": a page number standing alone on its line.
+pub(crate) fn is_page_number(line: &str) -> bool {
+    let line = line
+        .trim()
+        .trim_matches(['-', '–', '—', ' '])
+        .to_ascii_lowercase();
+    let line = line.strip_prefix("page ").unwrap_or(&line).trim();
+    let number = match line.split_once(" of ") {
+        Some((n, total)) if total.trim().chars().all(|c| c.is_ascii_digit()) => n.trim(),
+        Some(_) => return false,
+        None => line,
+    };
+    let arabic =
+        !number.is_empty() && number.len() <= 5 && number.chars().all(|c| c.is_ascii_digit());
+    // Front matter is numbered in lowercase roman numerals; only well-formed ones count, so
+    // that "civil" or "mix" stay words.
+    let roman = number.len() <= 8 && (1..=200).any(|n| roman_numeral(n) == number);
+    arabic || roman
+}
+
+fn roman_numeral(mut n: u32) -> String {
+    const DIGITS: &[(u32, &str)] = &[
+        (100, "c"),
+        (90, "xc"),
+        (50, "l"),
+        (40, "xl"),
+        (10, "x"),
+        (9, "ix"),
+        (5, "v"),
+        (4, "iv"),
+        (1, "i"),
+    ];
+    let mut out = String::new();
+    for &(value, digits) in DIGITS {
+        while n >= value {
+            out.push_str(digits);
+            n -= value;
+        }
+    }
+    out
 }
 
 /// The text after a bullet glyph, for lines that start with one.

@@ -1,4 +1,7 @@
+use std::io;
+
 use crate::blocks::{collapse_whitespace, join_lines_dehyphenated};
+use crate::zip_guard::{Capped, Trip};
 use crate::{DocsError, Format, Limits, detect::detect, parse};
 
 #[test]
@@ -106,6 +109,17 @@ fn html_tag_soup_and_legacy_charset() {
             r#"Table { text: "x | y" }"#,
         ]
     );
+    // <pre> keeps its lines.
+    assert_eq!(
+        blocks(
+            b"<pre>\nfn main() {\n    run();<br>}</pre><p>after</p>",
+            "x.html"
+        ),
+        [
+            r#"Paragraph { text: "fn main() {\n    run();\n}" }"#,
+            r#"Paragraph { text: "after" }"#,
+        ]
+    );
     let latin1 = b"<meta charset=\"iso-8859-1\"><p>caf\xE9 cr\xE8me</p>";
     assert_eq!(
         blocks(latin1, "x.html"),
@@ -137,5 +151,63 @@ fn a_panicking_parser_is_a_corrupt_file() {
             assert!(reason.contains("index out of bounds"), "{reason}");
         }
         other => panic!("{other:?}"),
+    }
+}
+
+/// The hard cap on inflated bytes, on its own: the zip crate also stops at an entry's
+/// declared size, which hides this layer in the DOCX tests, but the cap must hold alone.
+#[test]
+fn capped_reader_stops_at_each_cap() {
+    let drain = |mut r: Capped<io::Repeat>| {
+        assert!(io::copy(&mut r, &mut io::sink()).is_err());
+        // Once tripped, it stays tripped.
+        assert!(io::Read::read(&mut r, &mut [0; 16]).is_err());
+        r.tripped()
+    };
+    // Endless markup ("<<<<…"): the byte budget or the ratio cap stops it.
+    assert_eq!(
+        drain(Capped::new(io::repeat(b'<'), 1 << 20, u64::MAX)),
+        Some(Trip::Budget)
+    );
+    assert_eq!(
+        drain(Capped::new(io::repeat(b'<'), u64::MAX, 1 << 20)),
+        Some(Trip::Ratio)
+    );
+    // Endless zeros: no markup at all, stopped after MAX_XML_RUN bytes.
+    assert_eq!(
+        drain(Capped::new(io::repeat(0), u64::MAX, u64::MAX)),
+        Some(Trip::Run)
+    );
+    // Within every cap, it is a plain reader.
+    let mut ok = Capped::new(io::Read::take(io::repeat(b'<'), 1000), 4096, 4096);
+    assert_eq!(io::copy(&mut ok, &mut io::sink()).unwrap(), 1000);
+    assert_eq!(ok.tripped(), None);
+}
+
+#[test]
+fn page_numbers_are_recognised() {
+    for folio in [
+        "1",
+        "12",
+        "iv",
+        "xii",
+        "Page 3",
+        "page 3 of 10",
+        "3 of 10",
+        "- 7 -",
+        "– 8 –",
+    ] {
+        assert!(crate::pdf::is_page_number(folio), "{folio}");
+    }
+    for text in [
+        "",
+        "2026 report",
+        "Chapter 1",
+        "civil",
+        "a",
+        "1.2",
+        "3 of many",
+    ] {
+        assert!(!crate::pdf::is_page_number(text), "{text}");
     }
 }

@@ -112,17 +112,10 @@ impl<'a> GuardedZip<'a> {
         if entry.size() > ratio_cap {
             return Err(ratio_error(limits));
         }
-        let mut capped = Capped {
-            inner: entry,
-            read: 0,
-            budget: self.remaining,
-            ratio_cap,
-            run: 0,
-            tripped: None,
-        };
+        let mut capped = Capped::new(entry, self.remaining, ratio_cap);
         let result = f(&mut capped);
         self.remaining -= capped.read.min(self.remaining);
-        match capped.tripped {
+        match capped.tripped() {
             Some(Trip::Budget) => Err(budget_error(limits)),
             Some(Trip::Ratio) => Err(ratio_error(limits)),
             Some(Trip::Run) => Err(DocsError::TooLarge {
@@ -159,15 +152,16 @@ fn ratio_error(limits: &Limits) -> DocsError {
     }
 }
 
-#[derive(Clone, Copy)]
-enum Trip {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Trip {
     Budget,
     Ratio,
     Run,
 }
 
-/// A reader that counts what comes out of the decompressor and fails past either cap.
-struct Capped<R> {
+/// A reader that counts what comes out of the decompressor and fails, for good, past the
+/// byte budget, the ratio cap or [`MAX_XML_RUN`].
+pub(crate) struct Capped<R> {
     inner: R,
     read: u64,
     budget: u64,
@@ -175,6 +169,24 @@ struct Capped<R> {
     /// Bytes since the last `<`.
     run: u64,
     tripped: Option<Trip>,
+}
+
+impl<R> Capped<R> {
+    pub(crate) fn new(inner: R, budget: u64, ratio_cap: u64) -> Self {
+        Capped {
+            inner,
+            read: 0,
+            budget,
+            ratio_cap,
+            run: 0,
+            tripped: None,
+        }
+    }
+
+    /// Which cap stopped the reading, if one did.
+    pub(crate) fn tripped(&self) -> Option<Trip> {
+        self.tripped
+    }
 }
 
 impl<R: Read> Read for Capped<R> {
