@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::document::{BlockKind, DocumentBlock};
+use crate::{BlockKind, DocumentBlock};
 
 /// Counts tokens the way the embedding model will. The engine provides the real tokenizer;
 /// [`HeuristicCounter`] is a close-enough default for English prose.

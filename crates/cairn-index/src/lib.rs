@@ -8,7 +8,6 @@
 //! (tantivy + an on-disk HNSW); a shared store at scale implements the same trait.
 
 pub mod chunk;
-mod document;
 mod embed;
 mod error;
 mod fulltext;
@@ -21,7 +20,9 @@ mod vectors;
 mod wire;
 
 pub use chunk::{Chunk, Chunker, ChunkerConfig, HeuristicCounter, TokenCounter};
-pub use document::{BlockKind, DocumentBlock};
+// The document vocabulary lives in cairn-types so the parser (cairn-docs) need not depend
+// on the index; re-exported so users of the index keep naming it here.
+pub use cairn_types::{BlockKind, DocumentBlock};
 pub use embed::{Embedder, HashEmbedder, embedding_text};
 pub use error::IndexError;
 pub use fusion::{Fusion, reciprocal_rank_fusion};

@@ -5,6 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
+mod document;
+
+pub use document::{BlockKind, DocumentBlock};
+
 /// Who wrote a message in a conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

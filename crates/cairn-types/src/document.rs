@@ -1,6 +1,6 @@
 //! The structured document the parser hands to the index.
 //!
-//! Deliberately small: the document-parsing crate maps PDF, HTML, Markdown, DOCX … onto these
+//! Deliberately small: the document-parsing crate (cairn-docs) maps PDF, HTML, Markdown, DOCX … onto these
 //! few block kinds, and the chunker only needs to know where headings, pages and natural
 //! boundaries are.
 
