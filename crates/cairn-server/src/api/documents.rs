@@ -69,7 +69,8 @@ async fn receive(
     let mut metadata = Map::new();
     let outcome = async {
         while let Some(field) = next_field(&mut multipart, limit).await? {
-            match field.name().unwrap_or_default() {
+            let name = field.name().unwrap_or_default().to_string();
+            match name.as_str() {
                 "collection_id" => collection_id = Some(text_field(field, limit).await?),
                 "metadata" => metadata = parse_metadata(&text_field(field, limit).await?)?,
                 "file" | "files" | "files[]" => {

@@ -52,6 +52,18 @@ impl KnowledgeEmbedder {
             .ok_or_else(|| ApiError::Internal(format!("provider '{}' is not built", self.provider)))
     }
 
+    /// Why a local embedding model will never load (its load failed), if it will not.
+    pub fn load_failure(&self, app: &App) -> Option<String> {
+        let Ok(Provider::Local(local)) = self.provider(app) else {
+            return None;
+        };
+        local
+            .status()
+            .into_iter()
+            .find(|(name, state, settled)| *name == self.target && *settled && state != "ready")
+            .map(|(_, state, _)| state)
+    }
+
     /// The vectors' dimensions (embeds a probe); `Unavailable` while the model loads.
     pub async fn dims(&self, app: &App) -> Result<usize, ApiError> {
         let vectors = self.embed(app, vec!["dimensions".into()]).await?;

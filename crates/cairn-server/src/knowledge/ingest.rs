@@ -30,8 +30,23 @@ pub(super) async fn worker(app: AppState, queue: Arc<Mutex<mpsc::UnboundedReceiv
                 continue;
             }
         };
+        if !app
+            .knowledge
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.clone())
+        {
+            continue;
+        }
         let started = std::time::Instant::now();
-        match ingest(&app, &document).await {
+        let outcome = ingest(&app, &document).await;
+        app.knowledge
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
+        match outcome {
             Ok(Outcome::Indexed { chunks }) => {
                 tracing::info!(document = %id, chunks, ms = started.elapsed().as_millis() as u64, "document indexed");
             }

@@ -49,6 +49,9 @@ pub struct Knowledge {
     index_writes: Mutex<()>,
     jobs: mpsc::UnboundedSender<String>,
     job_queue: Arc<Mutex<mpsc::UnboundedReceiver<String>>>,
+    /// Documents a worker is ingesting: one queued twice (an upload during the start-up
+    /// reconciliation) is not ingested twice at once.
+    in_flight: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Knowledge {
@@ -64,6 +67,7 @@ impl Knowledge {
             index_writes: Mutex::new(()),
             jobs,
             job_queue: Arc::new(Mutex::new(receiver)),
+            in_flight: Default::default(),
         }
     }
 
@@ -135,7 +139,14 @@ pub fn start(app: AppState) {
         let dims = loop {
             match embedder.dims(&app).await {
                 Ok(dims) => break dims,
-                Err(ApiError::Unavailable { .. }) => tokio::time::sleep(Duration::from_millis(250)).await,
+                Err(ApiError::Unavailable { message }) => {
+                    if let Some(reason) = embedder.load_failure(&app) {
+                        app.knowledge.fail(format!("the embedding model did not load: {reason}"));
+                        return;
+                    }
+                    tracing::debug!(%message, "waiting for the embedding model");
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
                 Err(err) => {
                     app.knowledge.fail(format!("the embedding model cannot embed: {err}"));
                     return;
