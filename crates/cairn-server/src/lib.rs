@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod limits;
+pub mod memory;
 pub mod metering;
 pub mod openai;
 pub mod pipeline;

@@ -12,6 +12,7 @@ use crate::auth::KeyCache;
 use crate::config::{Config, TierConfig};
 use crate::error::ApiError;
 use crate::limits::Limiter;
+use crate::memory::MemoryTasks;
 use crate::metering::Meter;
 use crate::pipeline::{Budgets, Hook, RoutePolicy, TierDefault};
 use crate::providers::Provider;
@@ -29,6 +30,8 @@ pub struct App {
     pub hooks: Vec<Arc<dyn Hook>>,
     pub route_policy: Arc<dyn RoutePolicy>,
     pub metrics: PrometheusHandle,
+    /// Background memory extraction (see `crate::memory`).
+    pub memory_tasks: MemoryTasks,
 }
 
 /// What handlers receive: a cheap clone of the shared [`App`].
@@ -68,6 +71,7 @@ impl App {
             hooks: parts.hooks,
             route_policy: Arc::new(TierDefault),
             metrics: parts.metrics,
+            memory_tasks: MemoryTasks::default(),
             config,
         })
     }

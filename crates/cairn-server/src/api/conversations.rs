@@ -200,21 +200,10 @@ pub async fn post_message(
         ));
     }
     let conversation = owned(&app, &principal, &id).await?;
-    let history = app.store.list_messages(&conversation.id).await?;
-    let mut messages = Vec::with_capacity(history.len() + 2);
-    if let Some(system) = &conversation.system_prompt {
-        messages.push(text_message(Role::System, system));
-    }
-    for m in &history {
-        if let Ok(role) = serde_json::from_value::<Role>(Value::String(m.role.clone())) {
-            messages.push(text_message(role, &m.content));
-        }
-    }
-    messages.push(text_message(Role::User, &input.content));
     let stream = input.stream.unwrap_or(true);
-    let request = ChatRequest {
+    let mut request = ChatRequest {
         model: input.model.or_else(|| conversation.model.clone()),
-        messages,
+        messages: vec![text_message(Role::User, &input.content)],
         temperature: input.temperature,
         top_p: None,
         max_tokens: input.max_tokens,
@@ -235,8 +224,20 @@ pub async fn post_message(
         response_format: None,
         extra: Map::new(),
     };
-    // Refuse a bad request before anything is stored.
+    // Refuse a bad request before anything is stored or summarised.
     request.validate()?;
+    // System prompt, recalled memories, the summary of older turns, the latest turns that
+    // fit the model's window, and the new message.
+    request.messages = crate::memory::assemble(
+        &app,
+        &principal,
+        &request_id,
+        &conversation,
+        request.model.as_deref(),
+        &input.content,
+        input.max_tokens,
+    )
+    .await?;
     let user_message = app
         .store
         .append_message(
@@ -254,6 +255,7 @@ pub async fn post_message(
         )
         .await?;
     let user_id = principal.user.id.clone();
+    let (memory_principal, memory_request_id) = (principal.clone(), request_id.clone());
     let ChatOutput::Stream {
         stream: mut chunks, ..
     } = run_chat(
@@ -275,6 +277,7 @@ pub async fn post_message(
     let (tx, rx) = mpsc::channel::<Event>(64);
     let task_app = app.clone();
     let conversation_id = conversation.id.clone();
+    let stored_user_message = user_message.clone();
     let first = Event::UserMessage(user_message);
     let _ = tx.send(first).await;
     let driver = tokio::spawn(async move {
@@ -332,7 +335,17 @@ pub async fn post_message(
                 )
                 .await;
             match saved {
-                Ok(m) => Some(m),
+                Ok(m) => {
+                    // Learn from the turn in the background; never part of the answer.
+                    crate::memory::after_turn(
+                        &task_app,
+                        memory_principal,
+                        memory_request_id,
+                        stored_user_message,
+                        m.clone(),
+                    );
+                    Some(m)
+                }
                 Err(err) => {
                     failure.get_or_insert(ApiError::from(err));
                     None

@@ -4,6 +4,7 @@ mod admin;
 mod conversations;
 mod health;
 mod keys;
+mod memories;
 mod sse;
 mod usage;
 mod v1;
@@ -41,6 +42,17 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/conversations/{id}/messages",
             post(conversations::post_message),
+        )
+        .route("/api/memories", get(memories::list).post(memories::create))
+        .route(
+            "/api/memories/settings",
+            get(memories::get_settings).put(memories::put_settings),
+        )
+        .route(
+            "/api/memories/{id}",
+            get(memories::read)
+                .patch(memories::edit)
+                .delete(memories::delete),
         )
         // Platform API: administration
         .route(

@@ -8,6 +8,7 @@ mod gateway;
 mod hooks;
 mod limits;
 mod local;
+mod memory;
 mod support;
 mod upstream;
 mod usage;

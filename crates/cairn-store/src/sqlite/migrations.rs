@@ -11,8 +11,14 @@ use sqlx::SqlitePool;
 use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/0001_init.sql")),
+    (
+        3,
+        "memory",
+        include_str!("../../migrations/0003_memory.sql"),
+    ),
+];
 
 #[derive(Debug)]
 struct Embedded;

@@ -4,6 +4,7 @@
 //! them a single connection turns lock contention (and `SQLITE_BUSY` on read-to-write
 //! upgrades) into an orderly queue, while readers proceed in parallel under WAL.
 
+mod memory;
 mod migrations;
 mod rows;
 
