@@ -96,7 +96,7 @@ const RULES: &[Rule] = &[
 /// Words that end a captured clause.
 const CLAUSE_ENDS: &[&str] = &[
     "and", "but", "because", "so", "since", "though", "although", "which", "when", "while", "if",
-    "or", "then", "who",
+    "or", "then", "who", "from",
 ];
 
 /// Words that mark something passing, not durable, or about the conversation itself.

@@ -9,6 +9,7 @@ mod hooks;
 mod limits;
 mod local;
 mod memory;
+mod memory_eval;
 mod support;
 mod upstream;
 mod usage;
