@@ -115,6 +115,21 @@ const TRANSIENT: &[&str] = &[
     "questions",
     "remember",
     "remembered",
+    // Opinions about the conversation and passing states, not facts about the person.
+    "think",
+    "thought",
+    "feel",
+    "wrong",
+    "understand",
+    "mean",
+    "meant",
+    "tired",
+    "confused",
+    "help",
+    "explain",
+    "debug",
+    "debugging",
+    "error",
     "wants to know",
     "would like to know",
     "needs help",
@@ -531,14 +546,21 @@ pub fn check(fact: &str, user_text: &str) -> Result<(), Reject> {
     if !lower.starts_with("the user") {
         return Err(Reject::NotAboutUser);
     }
+    // "The user wants a joke": a request of the moment, not a fact about the person.
+    let request = ["the user wants ", "the user would like ", "the user needs "]
+        .iter()
+        .any(|p| lower.starts_with(p))
+        && !lower.starts_with("the user wants to be called");
     let fact_words = words(fact);
-    if TRANSIENT.iter().any(|t| {
-        if t.contains(' ') {
-            lower.contains(t)
-        } else {
-            fact_words.iter().any(|w| w == t)
-        }
-    }) {
+    if request
+        || TRANSIENT.iter().any(|t| {
+            if t.contains(' ') {
+                lower.contains(t)
+            } else {
+                fact_words.iter().any(|w| w == t)
+            }
+        })
+    {
         return Err(Reject::Transient);
     }
     let content = content_words(fact);

@@ -93,6 +93,21 @@ fn filters_reject_junk() {
         check_one("The user is asking about lifetimes."),
         Err(Reject::Transient)
     );
+    assert_eq!(
+        check("The user wants a joke.", "Tell me a joke."),
+        Err(Reject::Transient)
+    );
+    assert_eq!(
+        check(
+            "The user thinks the last answer was wrong.",
+            "I think your last answer was wrong."
+        ),
+        Err(Reject::Transient)
+    );
+    assert_eq!(
+        check("The user wants to be called Sam.", "Please call me Sam."),
+        Ok(())
+    );
     // Copied from the prompt's example, or made up: not in the user's words.
     assert_eq!(
         check_one("The user lives in Leeds."),
