@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod knowledge;
 pub mod limits;
+pub mod memory;
 pub mod metering;
 pub mod openai;
 pub mod pipeline;

@@ -13,6 +13,7 @@ use crate::config::{Config, TierConfig};
 use crate::error::ApiError;
 use crate::knowledge::Knowledge;
 use crate::limits::Limiter;
+use crate::memory::MemoryTasks;
 use crate::metering::Meter;
 use crate::pipeline::{Budgets, Hook, RoutePolicy, TierDefault};
 use crate::providers::Provider;
@@ -31,6 +32,8 @@ pub struct App {
     pub route_policy: Arc<dyn RoutePolicy>,
     pub metrics: PrometheusHandle,
     pub knowledge: Knowledge,
+    /// Background memory extraction (see `crate::memory`).
+    pub memory_tasks: MemoryTasks,
 }
 
 /// What handlers receive: a cheap clone of the shared [`App`].
@@ -80,6 +83,7 @@ impl App {
             route_policy: Arc::new(TierDefault),
             metrics: parts.metrics,
             knowledge: Knowledge::new(config.knowledge.clone(), &config.store.data_dir),
+            memory_tasks: MemoryTasks::default(),
             config,
         })
     }

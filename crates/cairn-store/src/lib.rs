@@ -12,11 +12,16 @@
 
 mod error;
 mod knowledge;
+mod memory;
 mod records;
 mod sqlite;
 
 pub use error::StoreError;
 pub use knowledge::*;
+pub use memory::{
+    ConversationSummary, Memory, MemoryStore, MemoryUpdate, embedding_from_bytes,
+    embedding_to_bytes,
+};
 pub use records::*;
 pub use sqlite::SqliteStore;
 
@@ -24,9 +29,10 @@ use async_trait::async_trait;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The persistence seam. Implementations must be cheap to share (`Arc<dyn Store>`).
+/// The persistence seam. Implementations must be cheap to share (`Arc<dyn Store>`). Areas
+/// with their own trait (memory) are supertraits, so `Arc<dyn Store>` has their methods.
 #[async_trait]
-pub trait Store: KnowledgeStore + Send + Sync + 'static {
+pub trait Store: KnowledgeStore + MemoryStore + Send + Sync + 'static {
     /// Checks that the store answers (for `/readyz`).
     async fn ping(&self) -> Result<()>;
 

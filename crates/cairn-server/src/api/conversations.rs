@@ -278,33 +278,14 @@ pub async fn post_message(
         ));
     }
     let conversation = owned(&app, &principal, &id).await?;
-    let history = app.store.list_messages(&conversation.id).await?;
-    let mut messages = Vec::with_capacity(history.len() + 2);
-    if let Some(system) = &conversation.system_prompt {
-        messages.push(text_message(Role::System, system));
-    }
-    for m in &history {
-        if let Ok(role) = serde_json::from_value::<Role>(Value::String(m.role.clone())) {
-            messages.push(text_message(role, &m.content));
-        }
-    }
-    messages.push(text_message(Role::User, &input.content));
     let collections = match &input.collections {
         Some(ids) => check_collections(&app, &principal, ids).await?,
         None => app.store.conversation_collections(&conversation.id).await?,
     };
-    let citations = if collections.is_empty() {
-        None
-    } else {
-        let grounding =
-            crate::knowledge::ground(&app, &principal.user, &input.content, &collections).await?;
-        grounding.apply(&mut messages);
-        Some(grounding.citations)
-    };
     let stream = input.stream.unwrap_or(true);
-    let request = ChatRequest {
+    let mut request = ChatRequest {
         model: input.model.or_else(|| conversation.model.clone()),
-        messages,
+        messages: vec![text_message(Role::User, &input.content)],
         temperature: input.temperature,
         top_p: None,
         max_tokens: input.max_tokens,
@@ -325,8 +306,29 @@ pub async fn post_message(
         response_format: None,
         extra: Map::new(),
     };
-    // Refuse a bad request before anything is stored.
+    // Refuse a bad request before anything is stored or summarised.
     request.validate()?;
+    // System prompt, recalled memories, the summary of older turns, the latest turns that
+    // fit the model's window, and the new message.
+    request.messages = crate::memory::assemble(
+        &app,
+        &principal,
+        &request_id,
+        &conversation,
+        request.model.as_deref(),
+        &input.content,
+        input.max_tokens,
+    )
+    .await?;
+    // Sources from the attached collections, numbered in the system message.
+    let citations = if collections.is_empty() {
+        None
+    } else {
+        let grounding =
+            crate::knowledge::ground(&app, &principal.user, &input.content, &collections).await?;
+        grounding.apply(&mut request.messages);
+        Some(grounding.citations)
+    };
     let user_message = app
         .store
         .append_message(
@@ -344,6 +346,7 @@ pub async fn post_message(
         )
         .await?;
     let user_id = principal.user.id.clone();
+    let (memory_principal, memory_request_id) = (principal.clone(), request_id.clone());
     let ChatOutput::Stream {
         stream: mut chunks, ..
     } = run_chat(
@@ -365,6 +368,7 @@ pub async fn post_message(
     let (tx, rx) = mpsc::channel::<Event>(64);
     let task_app = app.clone();
     let conversation_id = conversation.id.clone();
+    let stored_user_message = user_message.clone();
     let first = Event::UserMessage(user_message);
     let _ = tx.send(first).await;
     let citations = citations.map(|c| json!(c));
@@ -432,6 +436,14 @@ pub async fn post_message(
                     {
                         failure.get_or_insert(ApiError::from(err));
                     }
+                    // Learn from the turn in the background; never part of the answer.
+                    crate::memory::after_turn(
+                        &task_app,
+                        memory_principal,
+                        memory_request_id,
+                        stored_user_message,
+                        m.clone(),
+                    );
                     Some(m)
                 }
                 Err(err) => {

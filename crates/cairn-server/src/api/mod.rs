@@ -7,6 +7,7 @@ mod documents;
 mod health;
 mod keys;
 mod search;
+mod memories;
 mod sse;
 mod usage;
 mod v1;
@@ -72,6 +73,17 @@ pub fn router(state: AppState) -> Router {
             get(documents::read).delete(documents::delete),
         )
         .route("/api/search", post(search::search))
+        .route("/api/memories", get(memories::list).post(memories::create))
+        .route(
+            "/api/memories/settings",
+            get(memories::get_settings).put(memories::put_settings),
+        )
+        .route(
+            "/api/memories/{id}",
+            get(memories::read)
+                .patch(memories::edit)
+                .delete(memories::delete),
+        )
         // Platform API: administration
         .route(
             "/api/admin/users",

@@ -109,7 +109,8 @@ pub async fn embeddings(
     Extension(RequestId(request_id)): Extension<RequestId>,
     ApiJson(request): ApiJson<EmbeddingRequest>,
 ) -> Result<Response, ApiError> {
-    let (body, headers) = run_embeddings(&app, principal, request_id, request).await?;
+    let (body, headers) =
+        run_embeddings(&app, principal, request_id, "/v1/embeddings", request).await?;
     let mut response = Json(body).into_response();
     headers.apply(response.headers_mut());
     Ok(response)

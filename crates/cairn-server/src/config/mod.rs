@@ -29,6 +29,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub metering: MeteringConfig,
     pub knowledge: KnowledgeConfig,
+    pub memory: MemoryConfig,
     pub providers: BTreeMap<String, ProviderConfig>,
     pub models: BTreeMap<String, ModelConfig>,
     pub tiers: BTreeMap<String, TierConfig>,
@@ -82,6 +83,25 @@ pub struct MeteringConfig {
 }
 
 #[derive(Debug, Clone)]
+pub struct MemoryConfig {
+    pub enabled: bool,
+    /// `None`: the caller's tier's first embedding model.
+    pub embedding_model: Option<String>,
+    /// `None`: the conversation's own model.
+    pub model: Option<String>,
+    pub extract_with_patterns: bool,
+    pub extract_with_model: bool,
+    pub recall_max: usize,
+    pub recall_min_similarity: f32,
+    pub duplicate_similarity: f32,
+    pub update_similarity: f32,
+    pub max_per_user: u64,
+    pub summary_max_tokens: u32,
+    pub reply_reserve_tokens: u32,
+    pub default_context_tokens: u32,
+}
+
+#[derive(Debug, Clone)]
 pub enum ProviderConfig {
     OpenAi(OpenAiProviderConfig),
     Local(LocalProviderConfig),
@@ -126,6 +146,8 @@ pub struct ModelConfig {
     pub target: String,
     pub kind: ModelKind,
     pub price: Price,
+    /// The context window, when configured (local models report their own).
+    pub context_tokens: Option<u32>,
 }
 
 /// Price per token in billionths of the currency unit.
@@ -217,6 +239,7 @@ impl Config {
             problems.push("metering.batch_max_records must be at least 1".into());
         }
         let knowledge = knowledge(&raw.knowledge, &providers, &models, &mut problems);
+        let memory = memory(&raw.memory, &models, &mut problems);
         let data_dir = if raw.store.data_dir.is_empty() {
             default_data_dir()
         } else {
@@ -234,6 +257,7 @@ impl Config {
                 currency: raw.metering.currency,
             },
             knowledge,
+            memory,
             providers,
             models,
             tiers,
@@ -411,7 +435,74 @@ fn model(
             input_nanos_per_token: raw.input_price_per_million * 1e3,
             output_nanos_per_token: raw.output_price_per_million * 1e3,
         },
+        context_tokens: raw.context_tokens,
     })
+}
+
+fn memory(
+    raw: &raw::RawMemory,
+    models: &BTreeMap<String, ModelConfig>,
+    problems: &mut Vec<String>,
+) -> MemoryConfig {
+    let named = |field: &str, name: &str, kind: ModelKind, problems: &mut Vec<String>| {
+        if name.is_empty() {
+            return None;
+        }
+        match models.get(name) {
+            Some(m) if m.kind == kind => {}
+            _ => problems.push(format!(
+                "memory.{field} {name:?} is not a defined {} model",
+                match kind {
+                    ModelKind::Chat => "chat",
+                    ModelKind::Embedding => "embedding",
+                }
+            )),
+        }
+        Some(name.to_string())
+    };
+    let embedding_model = named(
+        "embedding_model",
+        &raw.embedding_model,
+        ModelKind::Embedding,
+        problems,
+    );
+    let model = named("model", &raw.model, ModelKind::Chat, problems);
+    for (field, value) in [
+        ("recall_min_similarity", raw.recall_min_similarity),
+        ("duplicate_similarity", raw.duplicate_similarity),
+        ("update_similarity", raw.update_similarity),
+    ] {
+        if !(0.0..=1.0).contains(&value) {
+            problems.push(format!("memory.{field} must be between 0 and 1"));
+        }
+    }
+    if raw.update_similarity > raw.duplicate_similarity {
+        problems.push("memory.update_similarity must not exceed duplicate_similarity".into());
+    }
+    if raw.recall_max > 50 {
+        problems.push("memory.recall_max must be at most 50".into());
+    }
+    if raw.summary_max_tokens < 16 || raw.default_context_tokens < 256 {
+        problems.push(
+            "memory.summary_max_tokens must be at least 16, default_context_tokens at least 256"
+                .into(),
+        );
+    }
+    MemoryConfig {
+        enabled: raw.enabled,
+        embedding_model,
+        model,
+        extract_with_patterns: raw.extract_with_patterns,
+        extract_with_model: raw.extract_with_model,
+        recall_max: raw.recall_max as usize,
+        recall_min_similarity: raw.recall_min_similarity,
+        duplicate_similarity: raw.duplicate_similarity,
+        update_similarity: raw.update_similarity,
+        max_per_user: u64::from(raw.max_per_user),
+        summary_max_tokens: raw.summary_max_tokens,
+        reply_reserve_tokens: raw.reply_reserve_tokens,
+        default_context_tokens: raw.default_context_tokens,
+    }
 }
 
 fn tier(

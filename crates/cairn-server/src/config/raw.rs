@@ -13,6 +13,7 @@ pub struct RawConfig {
     pub store: RawStore,
     pub metering: RawMetering,
     pub knowledge: RawKnowledge,
+    pub memory: RawMemory,
     #[serde(default)]
     pub providers: BTreeMap<String, RawProvider>,
     #[serde(default)]
@@ -43,6 +44,27 @@ pub struct RawMetering {
     pub flush_interval_ms: u64,
     pub batch_max_records: u32,
     pub currency: String,
+}
+
+/// `[memory]`: session summaries and long-term memories (see `crate::memory`).
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMemory {
+    pub enabled: bool,
+    /// The embedding model memories are compared with; empty: the caller's tier's first.
+    pub embedding_model: String,
+    /// The chat model that summarises and extracts; empty: the conversation's model.
+    pub model: String,
+    pub extract_with_patterns: bool,
+    pub extract_with_model: bool,
+    pub recall_max: u32,
+    pub recall_min_similarity: f32,
+    pub duplicate_similarity: f32,
+    pub update_similarity: f32,
+    pub max_per_user: u32,
+    pub summary_max_tokens: u32,
+    pub reply_reserve_tokens: u32,
+    pub default_context_tokens: u32,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -109,6 +131,10 @@ pub struct RawModel {
     pub input_price_per_million: f64,
     #[serde(default)]
     pub output_price_per_million: f64,
+    /// The model's context window in tokens, where the provider cannot say (local models
+    /// report their own).
+    #[serde(default)]
+    pub context_tokens: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]

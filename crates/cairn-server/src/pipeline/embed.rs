@@ -15,6 +15,7 @@ pub async fn run_embeddings(
     app: &AppState,
     principal: Principal,
     request_id: String,
+    route: &'static str,
     request: EmbeddingRequest,
 ) -> Result<(Value, RateLimitHeaders), ApiError> {
     request.validate()?;
@@ -28,7 +29,7 @@ pub async fn run_embeddings(
         Call {
             principal,
             request_id,
-            route: "/v1/embeddings",
+            route,
             requested_model: request.model.as_deref(),
             kind: ModelKind::Embedding,
             prompt_estimate: estimate,

@@ -22,7 +22,7 @@ use serde_json::Value;
 use super::ChatReply;
 use crate::config::LocalProviderConfig;
 use crate::error::ApiError;
-use crate::openai::chat::ChatRequest;
+use crate::openai::chat::{ChatMessage, ChatRequest};
 
 #[derive(Clone)]
 enum ModelState {
@@ -208,6 +208,28 @@ impl LocalProvider {
                 GenerationEvent::Failed(err) => vec![Err(engine_error(err))],
             })
         }))))
+    }
+
+    /// Renders `messages` with the model's template and counts the tokens; `None` until the
+    /// model is loaded.
+    pub fn count_prompt_tokens(&self, target: &str, messages: &[ChatMessage]) -> Option<usize> {
+        let engine = self.engine(target).ok()?;
+        let prompt: Vec<_> = messages.iter().map(wire::prompt_message).collect();
+        let text = engine.render_prompt(&prompt, None).ok()?;
+        Some(engine.count_tokens(&text))
+    }
+
+    pub fn count_tokens(&self, target: &str, text: &str) -> Option<usize> {
+        Some(self.engine(target).ok()?.count_tokens(text))
+    }
+
+    /// The context window of one sequence: what the loaded engine uses (the configured size,
+    /// capped at what the model was trained on), else the configured size.
+    pub fn context_tokens(&self, target: &str) -> u32 {
+        match self.engine(target) {
+            Ok(engine) => engine.model_info().context_tokens,
+            Err(_) => self.config.context_tokens,
+        }
     }
 
     /// The loaded embedding model `target`, or why it cannot serve.

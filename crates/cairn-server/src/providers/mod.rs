@@ -16,6 +16,7 @@ pub use openai_compat::OpenAiProvider;
 
 use crate::config::ProviderConfig;
 use crate::error::ApiError;
+use crate::openai::chat::ChatMessage;
 
 /// Chat completion chunks (`chat.completion.chunk` objects), as JSON values.
 pub type ChunkStream = Pin<Box<dyn Stream<Item = Result<Value, ApiError>> + Send>>;
@@ -57,6 +58,32 @@ impl Provider {
         match self {
             Provider::OpenAi(p) => p.embed(body).await,
             Provider::Local(p) => p.embed(body).await,
+        }
+    }
+
+    /// The exact prompt tokens of `messages` as `target` would receive them (chat template
+    /// included), when the provider can count them: the local engine, once the model is
+    /// loaded. `None` means "estimate".
+    pub fn count_prompt_tokens(&self, target: &str, messages: &[ChatMessage]) -> Option<usize> {
+        match self {
+            Provider::OpenAi(_) => None,
+            Provider::Local(p) => p.count_prompt_tokens(target, messages),
+        }
+    }
+
+    /// The exact tokens of a text for `target`, when the provider can count them.
+    pub fn count_tokens(&self, target: &str, text: &str) -> Option<usize> {
+        match self {
+            Provider::OpenAi(_) => None,
+            Provider::Local(p) => p.count_tokens(target, text),
+        }
+    }
+
+    /// The context window of `target` in tokens, when the provider knows it.
+    pub fn context_tokens(&self, target: &str) -> Option<u32> {
+        match self {
+            Provider::OpenAi(_) => None,
+            Provider::Local(p) => Some(p.context_tokens(target)),
         }
     }
 

@@ -9,6 +9,8 @@ mod hooks;
 mod knowledge;
 mod limits;
 mod local;
+mod memory;
+mod memory_eval;
 mod support;
 mod upstream;
 mod usage;

@@ -125,6 +125,14 @@ impl TestServer {
         TestServer::build(Vec::new(), edit).await
     }
 
+    /// A server with hooks whose config text is edited first.
+    pub async fn start_with_hooks(
+        hooks: Vec<Arc<dyn Hook>>,
+        edit: impl FnOnce(String) -> String,
+    ) -> TestServer {
+        TestServer::build(hooks, edit).await
+    }
+
     async fn build(hooks: Vec<Arc<dyn Hook>>, edit: impl FnOnce(String) -> String) -> TestServer {
         let upstream = Upstream::start().await;
         let dir = tempfile::tempdir().unwrap();

@@ -6,7 +6,9 @@
 //! - `up-nousage`: the same, but reports no usage;
 //! - `up-fail`: 500 with an OpenAI error body;
 //! - `up-slow`: waits 3 s before answering;
-//! - `up-stall`: streams one chunk, then nothing.
+//! - `up-stall`: streams one chunk, then nothing;
+//! - `up-emb` (embeddings): a bag of hashed words, normalised, so texts that share words are
+//!   similar and texts that do not are orthogonal.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -174,9 +176,32 @@ async fn embeddings(State(upstream): State<Upstream>, Json(body): Json<Value>) -
     let data: Vec<Value> = inputs
         .iter()
         .enumerate()
-        .map(|(i, s)| json!({"object": "embedding", "index": i, "embedding": [s.len() as f64, 0.5, -0.5]}))
+        .map(|(i, s)| json!({"object": "embedding", "index": i, "embedding": bag_of_words(s)}))
         .collect();
     let tokens: usize = inputs.iter().map(|s| s.split(' ').count()).sum();
     Json(json!({"object": "list", "data": data, "model": body["model"], "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}))
         .into_response()
+}
+
+/// 256 dimensions, one per hashed word (function words left out), unit length.
+pub fn bag_of_words(text: &str) -> Vec<f32> {
+    const SKIP: &[&str] = &[
+        "the", "a", "an", "is", "are", "to", "of", "and", "i", "my", "user", "s",
+    ];
+    let mut v = vec![0.0f32; 256];
+    for word in text
+        .split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .filter(|w| !w.is_empty() && !SKIP.contains(&w.as_str()))
+    {
+        let hash = word.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+        });
+        v[(hash % 256) as usize] += 1.0;
+    }
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+    v
 }

@@ -18,6 +18,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "knowledge",
         include_str!("../../migrations/0002_knowledge.sql"),
     ),
+    (
+        3,
+        "memory",
+        include_str!("../../migrations/0003_memory.sql"),
+    ),
 ];
 
 #[derive(Debug)]

@@ -5,6 +5,7 @@
 //! upgrades) into an orderly queue, while readers proceed in parallel under WAL.
 
 mod knowledge;
+mod memory;
 mod migrations;
 mod rows;
 

@@ -127,7 +127,7 @@ pub fn completion_as_chunks(completion: &Value) -> Vec<Value> {
     crate::openai::chat::completion_to_chunks(completion, true)
 }
 
-fn prompt_message(m: &crate::openai::chat::ChatMessage) -> PromptMessage {
+pub fn prompt_message(m: &crate::openai::chat::ChatMessage) -> PromptMessage {
     // Templates expect tool-call arguments as objects (Hugging Face's convention); OpenAI
     // sends them as JSON text.
     let tool_calls = m.tool_calls.as_ref().map(|calls| {
