@@ -203,7 +203,38 @@ impl Scheduler {
         }
     }
 
+    /// Idle slots keep their cache for a later request that continues or shares it (the next
+    /// turn of a chat, a common system prompt). But every cell in use widens attention for
+    /// every sequence, and stale tails made long prompts read twice as slowly (measured:
+    /// BENCHMARKS.md, local inference). So when requests wait, each idle cache keeps only the
+    /// prefix one of them can reuse.
+    fn trim_idle(&mut self, ctx: &mut LlamaContext<'_>) {
+        for slot in self.slots.iter_mut().filter(|s| s.active.is_none()) {
+            let useful = self
+                .queue
+                .iter()
+                .map(|job| common_prefix(&slot.cached, &job.tokens))
+                .max()
+                .unwrap_or(0);
+            if useful >= slot.cached.len() {
+                continue;
+            }
+            if ctx
+                .clear_kv_cache_seq(Some(slot.seq as u32), Some(useful as u32), None)
+                .is_err()
+            {
+                ctx.clear_kv_cache_seq(Some(slot.seq as u32), None, None)
+                    .ok();
+                slot.cached.clear();
+            }
+            slot.cached.truncate(useful);
+        }
+    }
+
     fn admit(&mut self, ctx: &mut LlamaContext<'_>) {
+        if !self.queue.is_empty() {
+            self.trim_idle(ctx);
+        }
         while !self.queue.is_empty() {
             let job = &self.queue[0];
             let best = self

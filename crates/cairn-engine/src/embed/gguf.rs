@@ -1,4 +1,4 @@
-//! A minimal GGUF (v3) writer: metadata key-values and F32 tensors.
+//! A minimal GGUF (v3) writer: metadata key-values and F32 or F16 tensors.
 //!
 //! Written by hand because the one thing needed here, turning a safetensors BERT into a file
 //! llama.cpp loads, needs only the container format (a header, typed key-values, tensor
@@ -10,6 +10,7 @@ const MAGIC: &[u8; 4] = b"GGUF";
 const VERSION: u32 = 3;
 const ALIGNMENT: u64 = 32;
 const GGML_TYPE_F32: u32 = 0;
+const GGML_TYPE_F16: u32 = 1;
 
 pub enum Value {
     U32(u32),
@@ -36,7 +37,36 @@ pub struct Tensor {
     pub name: String,
     /// In numpy / safetensors order (outermost first); written reversed, as ggml counts.
     pub shape: Vec<u64>,
-    pub data: Vec<f32>,
+    pub data: TensorData,
+}
+
+pub enum TensorData {
+    F32(Vec<f32>),
+    /// IEEE half floats, as their bits.
+    F16(Vec<u16>),
+}
+
+impl TensorData {
+    fn ggml_type(&self) -> u32 {
+        match self {
+            TensorData::F32(_) => GGML_TYPE_F32,
+            TensorData::F16(_) => GGML_TYPE_F16,
+        }
+    }
+
+    fn byte_len(&self) -> u64 {
+        match self {
+            TensorData::F32(v) => v.len() as u64 * 4,
+            TensorData::F16(v) => v.len() as u64 * 2,
+        }
+    }
+
+    fn to_le_bytes(&self) -> Vec<u8> {
+        match self {
+            TensorData::F32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            TensorData::F16(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        }
+    }
 }
 
 fn write_str(w: &mut impl Write, s: &str) -> io::Result<()> {
@@ -86,19 +116,16 @@ pub fn write(w: &mut impl Write, metadata: &[(&str, Value)], tensors: &[Tensor])
         for dim in t.shape.iter().rev() {
             header.extend_from_slice(&dim.to_le_bytes());
         }
-        header.extend_from_slice(&GGML_TYPE_F32.to_le_bytes());
+        header.extend_from_slice(&t.data.ggml_type().to_le_bytes());
         header.extend_from_slice(&offset.to_le_bytes());
-        let bytes = t.data.len() as u64 * 4;
+        let bytes = t.data.byte_len();
         offset += bytes + padding(bytes);
     }
     let pad = padding(header.len() as u64);
     header.resize(header.len() + pad as usize, 0);
     w.write_all(&header)?;
     for t in tensors {
-        let mut bytes = Vec::with_capacity(t.data.len() * 4);
-        for v in &t.data {
-            bytes.extend_from_slice(&v.to_le_bytes());
-        }
+        let bytes = t.data.to_le_bytes();
         let pad = padding(bytes.len() as u64);
         w.write_all(&bytes)?;
         w.write_all(&vec![0u8; pad as usize])?;

@@ -1,16 +1,22 @@
 //! Sentence embeddings (BERT family: mean pooling, L2 normalisation) on llama.cpp.
 //!
 //! The model arrives as a Hugging Face folder (safetensors); it is converted once into a GGUF
-//! file llama.cpp's `bert` architecture loads ([`bert::convert`]), then served by a thread of
-//! its own. Requests that arrive while a batch runs are packed together into the next one, so
-//! concurrent callers share decode steps.
+//! file llama.cpp's `bert` architecture loads ([`bert::convert`]), then served by worker
+//! threads, each with a llama.cpp context of its own. A request is split across the idle
+//! workers; requests that arrive while every worker is busy are packed into the next batch,
+//! so concurrent callers share decode steps.
+//!
+//! Several single-threaded workers rather than one multi-threaded context: a MiniLM layer is
+//! small enough that ggml's per-operation thread synchronisation costs more than the second
+//! thread gains, while two independent batches keep both cores busy.
 
 mod bert;
 mod gguf;
 
 use std::num::NonZeroU32;
 use std::path::PathBuf;
-use std::sync::{Arc, mpsc};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_batch::LlamaBatch;
@@ -28,7 +34,10 @@ pub struct EmbeddingEngineConfig {
     pub model_dir: PathBuf,
     /// Where the converted GGUF lives (made on first start when missing).
     pub gguf_path: PathBuf,
+    /// Threads in all (default: the machine's cores).
     pub threads: Option<u32>,
+    /// Workers sharing those threads, each with its own context (default: one per thread).
+    pub workers: Option<u32>,
     /// Longer texts are truncated to this many tokens, as sentence-transformers does.
     pub max_tokens_per_text: usize,
     /// Most tokens in one decode step.
@@ -46,6 +55,7 @@ impl EmbeddingEngineConfig {
             model_dir: model_dir.into(),
             gguf_path: gguf_path.into(),
             threads: None,
+            workers: None,
             max_tokens_per_text: 256,
             batch_tokens: 4096,
             batch_texts: 64,
@@ -58,17 +68,27 @@ struct Job {
     reply: oneshot::Sender<Result<Vec<Vec<f32>>, EngineError>>,
 }
 
-/// A loaded embedding model and its thread. Cheap to clone.
+/// A request is split into at most one piece per worker, and no piece smaller than this.
+const MIN_TEXTS_PER_PIECE: usize = 4;
+
+/// A loaded embedding model and its workers. Cheap to clone.
 #[derive(Clone)]
 pub struct EmbeddingEngine {
     jobs: mpsc::Sender<Job>,
     model: Arc<LlamaModel>,
     dims: usize,
+    workers: usize,
     max_tokens_per_text: usize,
 }
 
+/// What the workers share: the job queue and how many of them wait for work.
+struct Queue {
+    jobs: Mutex<mpsc::Receiver<Job>>,
+    idle: AtomicUsize,
+}
+
 impl EmbeddingEngine {
-    /// Converts the model when needed, loads it and starts its thread. Blocking.
+    /// Converts the model when needed, loads it and starts its workers. Blocking.
     pub fn start(config: EmbeddingEngineConfig) -> Result<EmbeddingEngine, EngineError> {
         let backend = backend()?;
         if !config.gguf_path.exists() {
@@ -86,20 +106,40 @@ impl EmbeddingEngine {
         let max_tokens_per_text = config
             .max_tokens_per_text
             .clamp(2, config.batch_tokens as usize);
+        let threads = config
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u32))
+            .max(1);
+        let workers = config.workers.unwrap_or(threads).clamp(1, threads);
+        let threads_per_worker = (threads / workers).max(1);
         let (jobs, receiver) = mpsc::channel();
-        let (ready_tx, ready_rx) = mpsc::sync_channel(1);
-        let thread_model = model.clone();
-        std::thread::Builder::new()
-            .name("cairn-embeddings".into())
-            .spawn(move || run(thread_model, config, receiver, ready_tx))
-            .map_err(|e| {
-                EngineError::Inference(format!("cannot start the embedding thread: {e}"))
-            })?;
-        ready_rx.recv().map_err(|_| EngineError::Stopped)??;
+        let queue = Arc::new(Queue {
+            jobs: Mutex::new(receiver),
+            idle: AtomicUsize::new(workers as usize),
+        });
+        let (ready_tx, ready_rx) = mpsc::sync_channel(workers as usize);
+        for i in 0..workers {
+            let (model, config, queue, ready) = (
+                model.clone(),
+                config.clone(),
+                queue.clone(),
+                ready_tx.clone(),
+            );
+            std::thread::Builder::new()
+                .name(format!("cairn-embeddings-{i}"))
+                .spawn(move || run(model, config, threads_per_worker, queue, ready))
+                .map_err(|e| {
+                    EngineError::Inference(format!("cannot start an embedding thread: {e}"))
+                })?;
+        }
+        for _ in 0..workers {
+            ready_rx.recv().map_err(|_| EngineError::Stopped)??;
+        }
         Ok(EmbeddingEngine {
             jobs,
             model,
             dims,
+            workers: workers as usize,
             max_tokens_per_text,
         })
     }
@@ -124,11 +164,33 @@ impl EmbeddingEngine {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let (reply, result) = oneshot::channel();
-        self.jobs
-            .send(Job { texts, reply })
-            .map_err(|_| EngineError::Stopped)?;
-        result.await.map_err(|_| EngineError::Stopped)?
+        let total = texts.len();
+        let pieces = self
+            .workers
+            .min(total.div_ceil(MIN_TEXTS_PER_PIECE))
+            .max(1);
+        let per_piece = total.div_ceil(pieces);
+        let mut texts = texts.into_iter();
+        let mut results = Vec::with_capacity(pieces);
+        loop {
+            let piece: Vec<String> = texts.by_ref().take(per_piece).collect();
+            if piece.is_empty() {
+                break;
+            }
+            let (reply, result) = oneshot::channel();
+            self.jobs
+                .send(Job {
+                    texts: piece,
+                    reply,
+                })
+                .map_err(|_| EngineError::Stopped)?;
+            results.push(result);
+        }
+        let mut vectors = Vec::with_capacity(total);
+        for result in results {
+            vectors.extend(result.await.map_err(|_| EngineError::Stopped)??);
+        }
+        Ok(vectors)
     }
 
     pub fn max_tokens_per_text(&self) -> usize {
@@ -139,13 +201,11 @@ impl EmbeddingEngine {
 fn run(
     model: Arc<LlamaModel>,
     config: EmbeddingEngineConfig,
-    jobs: mpsc::Receiver<Job>,
+    threads: u32,
+    queue: Arc<Queue>,
     ready: mpsc::SyncSender<Result<(), EngineError>>,
 ) {
-    let threads = config
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u32));
-    let threads = i32::try_from(threads.max(1)).unwrap_or(1);
+    let threads = i32::try_from(threads).unwrap_or(1);
     let batch_texts = config.batch_texts.clamp(1, 256);
     let context = backend().and_then(|backend| {
         let params = LlamaContextParams::default()
@@ -177,12 +237,7 @@ fn run(
         .clamp(2, config.batch_tokens as usize);
     let sep = model.vocab().sep();
     let mut batch = LlamaBatch::new(config.batch_tokens as usize, 1);
-    while let Ok(first) = jobs.recv() {
-        // Everything waiting joins this round.
-        let mut round = vec![first];
-        while let Ok(job) = jobs.try_recv() {
-            round.push(job);
-        }
+    while let Some(round) = next_round(&queue, batch_texts as usize) {
         let texts: Vec<Vec<LlamaToken>> = round
             .iter()
             .flat_map(|job| job.texts.iter())
@@ -210,7 +265,30 @@ fn run(
             };
             let _ = job.reply.send(reply);
         }
+        queue.idle.fetch_add(1, Ordering::SeqCst);
     }
+}
+
+/// Waits for a job; when no other worker is idle, everything else waiting (up to a batch)
+/// joins it. Leaves the worker counted as busy. `None` once the engine is dropped.
+fn next_round(queue: &Queue, batch_texts: usize) -> Option<Vec<Job>> {
+    let jobs = queue.jobs.lock().unwrap_or_else(|e| e.into_inner());
+    let first = jobs.recv().ok()?;
+    let others_idle = queue.idle.fetch_sub(1, Ordering::SeqCst) > 1;
+    let mut texts = first.texts.len();
+    let mut round = vec![first];
+    if !others_idle {
+        while texts < batch_texts {
+            match jobs.try_recv() {
+                Ok(job) => {
+                    texts += job.texts.len();
+                    round.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+    }
+    Some(round)
 }
 
 /// Embeds token sequences in as few decode steps as the batch limits allow.

@@ -210,7 +210,8 @@ impl LocalProvider {
         }))))
     }
 
-    fn embedder(&self, target: &str) -> Result<EmbeddingEngine, ApiError> {
+    /// The loaded embedding model `target`, or why it cannot serve.
+    pub fn embedder(&self, target: &str) -> Result<EmbeddingEngine, ApiError> {
         let models = self.models.lock().unwrap_or_else(|p| p.into_inner());
         match models.get(target) {
             Some(ModelState::ReadyEmbeddings(engine)) => Ok(engine.clone()),
@@ -269,12 +270,12 @@ async fn load(
     };
     set(target, ModelState::Loading);
     if entry.kind == cairn_models::ModelKind::Embedding {
-        // The converted file sits beside the model, named after the verified checksum, so a
-        // new version of the model gets a new conversion.
+        // The converted file sits beside the model, named after the verified checksum and the
+        // conversion's format, so a new model or a new conversion gets a new file.
         let sha = installed.sha256.get(..12).unwrap_or(&installed.sha256);
         let gguf = installed
             .path
-            .with_file_name(format!("{target}.{sha}.gguf"));
+            .with_file_name(format!("{target}.{sha}.f16.gguf"));
         let mut embed_config = EmbeddingEngineConfig::new(installed.path, gguf);
         embed_config.threads = config.threads;
         let engine = tokio::task::spawn_blocking(move || EmbeddingEngine::start(embed_config))
