@@ -14,7 +14,7 @@ venv="${CAIRN_BENCH_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/cairn/venv-bench}"
 if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
 "$venv/bin/python" -c "import sentence_transformers, httpx" 2>/dev/null || "$venv/bin/pip" install --quiet sentence-transformers httpx
 cargo build --release --locked -p cairn-server --bin cairn
-cairn=target/release/cairn
+cairn="${CARGO_TARGET_DIR:-target}/release/cairn"
 "$cairn" models pull all-minilm-l6-v2
 model_dir=$("$cairn" models list | awk '$1=="all-minilm-l6-v2" {found=1} found && $1=="path" {print $2; exit}')
 

@@ -9,6 +9,7 @@ Usage: loadgen.py BASE_URL MODEL --prompt-tokens 100 --max-tokens 128 --streams 
 
 import argparse
 import json
+import secrets
 import statistics
 import threading
 import time
@@ -20,16 +21,21 @@ WORDS = ("the quick brown fox jumps over the lazy dog while seven tired engineer
 
 
 def prompt_of(tokens, salt):
-    # About 1.3 tokens a word for these common words; the server reports the real count.
+    # About 1.3 tokens a word for these common words; the server reports the real count. A
+    # random tag opens every prompt, so no request reuses another's cached prefix (both
+    # servers keep one): prefill is measured, not skipped.
     words = [WORDS[(i * 7 + salt) % len(WORDS)] for i in range(int(tokens / 1.3))]
-    return f"Request {salt}. Summarise this text in many words: " + " ".join(words)
+    return f"Request {secrets.token_hex(4)}-{salt}. Summarise this text in many words: " + " ".join(words)
 
 
-def one_stream(base_url, key, model, prompt, max_tokens, out):
+def one_stream(base_url, key, model, prompt, max_tokens, ban, out):
     body = {
         "model": model,
         "messages": [{"role": "user", "content": prompt}],
         "max_tokens": max_tokens,
+        # End-of-turn tokens banned: every answer runs to max_tokens on both servers, so
+        # aggregate rates compare the same work.
+        "logit_bias": {str(t): -100 for t in ban},
         "temperature": 0,
         "stream": True,
         "stream_options": {"include_usage": True},
@@ -75,11 +81,12 @@ def main():
     p.add_argument("--prompt-tokens", type=int, default=100)
     p.add_argument("--max-tokens", type=int, default=128)
     p.add_argument("--streams", type=int, default=1)
+    p.add_argument("--ban", type=int, nargs="*", default=[], help="token ids never to sample (end of turn)")
     a = p.parse_args()
     results = []
     threads = [
         threading.Thread(target=one_stream,
-                         args=(a.base_url, a.key, a.model, prompt_of(a.prompt_tokens, i), a.max_tokens, results))
+                         args=(a.base_url, a.key, a.model, prompt_of(a.prompt_tokens, i), a.max_tokens, a.ban, results))
         for i in range(a.streams)
     ]
     for t in threads:
@@ -92,6 +99,7 @@ def main():
     prefill_rates = [r["prompt_tokens"] / r["ttft_s"] for r in results if r["prompt_tokens"]]
     print(json.dumps({
         "streams": a.streams,
+        "prompt_target": a.prompt_tokens,
         "prompt_tokens": statistics.median([r["prompt_tokens"] or 0 for r in results]),
         "ttft_ms_p50": 1000 * statistics.median(r["ttft_s"] for r in results),
         "prefill_tok_s": statistics.median(prefill_rates) if prefill_rates else None,

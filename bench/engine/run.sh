@@ -20,6 +20,8 @@ RESULTS="${RESULTS:-$(mktemp -d)}"
 venv="${CAIRN_BENCH_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/cairn/venv-bench}"
 
 declare -A target=([small]=smollm2-135m [medium]=qwen2.5-coder-0.5b [large]=qwen2.5-coder-1.5b)
+# End-of-turn token ids (SmolLM2: <|endoftext|> <|im_end|>; Qwen2.5: <|endoftext|> <|im_end|>).
+declare -A eos=([small]="0 2" [medium]="151643 151645" [large]="151643 151645")
 
 if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
 if ! "$venv/bin/python" -c "import llama_cpp, httpx, uvicorn" 2>/dev/null; then
@@ -27,7 +29,7 @@ if ! "$venv/bin/python" -c "import llama_cpp, httpx, uvicorn" 2>/dev/null; then
   "$venv/bin/pip" install --quiet 'llama-cpp-python[server]' httpx
 fi
 cargo build --release --locked -p cairn-server --bin cairn
-cairn="$repo/target/release/cairn"
+cairn="${CARGO_TARGET_DIR:-$repo/target}/release/cairn"
 for m in "${models[@]}"; do "$cairn" models pull "${target[$m]}"; done
 
 pids=()
@@ -42,7 +44,7 @@ points() { # name base_url model key
       [ "$prompt" = 500 ] && [ "$streams" != 1 ] && continue
       for r in $(seq "$REPEAT"); do
         "$venv/bin/python" bench/engine/loadgen.py "$2" "$3" --key "$4" --prompt-tokens "$prompt" \
-          --max-tokens "$MAX_TOKENS" --streams "$streams" \
+          --max-tokens "$MAX_TOKENS" --streams "$streams" --ban ${eos[$3]} \
           | sed "s/^{/{\"server\": \"$1\", \"model\": \"$3\", \"repeat\": $r, /" >> "$RESULTS/points.jsonl"
       done
     done
@@ -59,10 +61,28 @@ for m in "${models[@]}"; do
   points llama.cpp "http://127.0.0.1:$port/v1" "$m" none
   kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 
+  # Cairn with this model alone, so its peak RSS is this model's.
   data=$(mktemp -d)
-  "$cairn" --data-dir "$data" users create --email bench@localhost --tier pro >/dev/null
+  cat > "$data/cairn.toml" <<TOML
+default_tier = "bench"
+[providers.local]
+kind = "local"
+threads = $THREADS
+max_sequences = 8
+context_tokens = 4096
+[models.$m]
+provider = "local"
+target = "${target[$m]}"
+[tiers.bench]
+models = ["$m"]
+default_model = "$m"
+requests_per_minute = 1000000
+tokens_per_minute = 1000000000
+TOML
+  export CAIRN_CONFIG="$data/cairn.toml"
+  "$cairn" --data-dir "$data" users create --email bench@localhost >/dev/null
   key=$("$cairn" --data-dir "$data" keys create --user bench@localhost 2>/dev/null)
-  CAIRN_LOG=warn CAIRN__PROVIDERS__LOCAL__THREADS="$THREADS" CAIRN__PROVIDERS__LOCAL__MAX_SEQUENCES=8 "$cairn" --data-dir "$data" serve \
+  CAIRN_LOG=warn "$cairn" --data-dir "$data" serve \
     --listen 127.0.0.1:0 --addr-file "$data/addr" > "$RESULTS/cairn-$m.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 600); do [ -s "$data/addr" ] && break; sleep 0.2; done
@@ -71,7 +91,36 @@ for m in "${models[@]}"; do
   points cairn "$base/v1" "$m" "$key"
   grep VmHWM "/proc/${pids[-1]}/status" | sed "s/^/cairn $m peak RSS: /" >> "$RESULTS/rss.txt"
   kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+  unset CAIRN_CONFIG
 done
+
+# Idle footprint: `cairn serve` with no local model loaded (one upstream model, never called).
+data=$(mktemp -d)
+cat > "$data/cairn.toml" <<TOML
+default_tier = "bench"
+[providers.up]
+kind = "openai"
+base_url = "http://127.0.0.1:9/v1"
+[models.up]
+provider = "up"
+target = "up"
+[tiers.bench]
+models = ["up"]
+default_model = "up"
+requests_per_minute = 60
+tokens_per_minute = 60000
+TOML
+CAIRN_CONFIG="$data/cairn.toml" CAIRN_LOG=warn "$cairn" --data-dir "$data" serve \
+  --listen 127.0.0.1:0 --addr-file "$data/addr" > "$RESULTS/cairn-idle.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 600); do [ -s "$data/addr" ] && break; sleep 0.2; done
+wait_http "http://$(cat "$data/addr")/readyz"
+sleep 2
+grep VmRSS "/proc/${pids[-1]}/status" | sed "s/^/cairn idle, no model loaded: /" >> "$RESULTS/rss.txt"
+
+# The memory-bandwidth ceiling the decode rates are a fraction of.
+gcc -O3 -march=native -fopenmp bench/engine/bandwidth.c -o "$RESULTS/bandwidth"
+"$RESULTS/bandwidth" "$THREADS" | tee "$RESULTS/bandwidth.txt"
 
 "$venv/bin/python" bench/engine/summarize.py "$RESULTS/points.jsonl"
 cat "$RESULTS/rss.txt" 2>/dev/null || true

@@ -1,4 +1,10 @@
-"""Turns loadgen results into a Markdown table: medians over repeats, Cairn beside llama.cpp."""
+"""Turns loadgen results into a Markdown table: medians over repeats, Cairn beside llama.cpp.
+
+llama_cpp.server reports no usage when streaming, so its prompt sizes are Cairn's for the
+same model and prompt (same GGUF, same chat template, prompts built the same way), and
+prefill rates (prompt tokens / time to first token) are shown for single streams only: with
+several, the time to first token includes waiting for a turn.
+"""
 
 import collections
 import json
@@ -8,7 +14,7 @@ import sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
 groups = collections.defaultdict(list)
 for r in rows:
-    groups[(r["model"], r["prompt_tokens"] > 300, r["streams"], r["server"])].append(r)
+    groups[(r["model"], r["prompt_target"], r["streams"], r["server"])].append(r)
 
 
 def med(rs, key):
@@ -16,13 +22,17 @@ def med(rs, key):
     return statistics.median(values) if values else float("nan")
 
 
-print("| model | prompt | streams | server | TTFT p50 ms | prefill tok/s | decode tok/s per stream | aggregate tok/s | Cairn / llama.cpp (aggregate) |")
+print("| model | prompt tokens | streams | server | TTFT p50 ms | prefill tok/s | decode tok/s per stream | aggregate tok/s | Cairn / llama.cpp (aggregate) |")
 print("|---|---|---|---|---|---|---|---|---|")
-for (model, long_prompt, streams, server) in sorted(groups):
-    rs = groups[(model, long_prompt, streams, server)]
-    peer = groups.get((model, long_prompt, streams, "llama.cpp"))
+order = {"small": 0, "medium": 1, "large": 2}
+for (model, target, streams, server) in sorted(groups, key=lambda k: (order.get(k[0], 9), k[1], k[2], k[3])):
+    rs = groups[(model, target, streams, server)]
+    prompt = med(groups.get((model, target, 1, "cairn"), rs), "prompt_tokens")
+    ttft = med(rs, "ttft_ms_p50")
+    prefill = f"{prompt / (ttft / 1000):.0f}" if streams == 1 and prompt == prompt else ""
+    peer = groups.get((model, target, streams, "llama.cpp"))
     ratio = ""
     if server == "cairn" and peer:
         ratio = f"{med(rs, 'aggregate_tok_s') / med(peer, 'aggregate_tok_s'):.2f}x"
-    print(f"| {model} | {int(med(rs, 'prompt_tokens'))} | {streams} | {server} | {med(rs, 'ttft_ms_p50'):.0f} | "
-          f"{med(rs, 'prefill_tok_s'):.0f} | {med(rs, 'decode_tok_s_per_stream'):.1f} | {med(rs, 'aggregate_tok_s'):.1f} | {ratio} |")
+    print(f"| {model} | {prompt:.0f} | {streams} | {server} | {ttft:.0f} | {prefill} | "
+          f"{med(rs, 'decode_tok_s_per_stream'):.1f} | {med(rs, 'aggregate_tok_s'):.1f} | {ratio} |")
