@@ -133,8 +133,11 @@ pub trait KnowledgeStore: Send + Sync {
     /// Ids of every indexed document (for reconciling the index at start).
     async fn indexed_document_ids(&self) -> Result<Vec<String>>;
     /// Of `ids`, the documents that are indexed and in one of `collections`.
-    async fn visible_documents(&self, ids: &[String], collections: &[String])
-    -> Result<Vec<Document>>;
+    async fn visible_documents(
+        &self,
+        ids: &[String],
+        collections: &[String],
+    ) -> Result<Vec<Document>>;
 
     /// Replaces the collections a conversation is grounded in.
     async fn set_conversation_collections(
@@ -144,8 +147,11 @@ pub trait KnowledgeStore: Send + Sync {
     ) -> Result<()>;
     async fn conversation_collections(&self, conversation_id: &str) -> Result<Vec<String>>;
     /// Stores the citations (a JSON array) of an answer.
-    async fn set_message_citations(&self, message_id: &str, citations: &serde_json::Value)
-    -> Result<()>;
+    async fn set_message_citations(
+        &self,
+        message_id: &str,
+        citations: &serde_json::Value,
+    ) -> Result<()>;
     /// The citations of a conversation's answers, by message id.
     async fn conversation_citations(
         &self,

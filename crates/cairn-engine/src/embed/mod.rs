@@ -165,10 +165,7 @@ impl EmbeddingEngine {
             return Ok(Vec::new());
         }
         let total = texts.len();
-        let pieces = self
-            .workers
-            .min(total.div_ceil(MIN_TEXTS_PER_PIECE))
-            .max(1);
+        let pieces = self.workers.min(total.div_ceil(MIN_TEXTS_PER_PIECE)).max(1);
         let per_piece = total.div_ceil(pieces);
         let mut texts = texts.into_iter();
         let mut results = Vec::with_capacity(pieces);

@@ -66,18 +66,19 @@ pub async fn create(
     let name = check_name(&input.name)?;
     let description = check_description(input.description.as_deref().unwrap_or_default())?;
     let user = &principal.user;
-    let owner = match input.owner.as_deref() {
-        None | Some("user") => Owner::User(user.id.clone()),
-        Some("org") => Owner::Org(user.org_id.clone().ok_or_else(|| {
-            ApiError::invalid("you belong to no organisation", Some("owner"))
-        })?),
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "'owner' must be \"user\" or \"org\"",
-                Some("owner"),
-            ));
-        }
-    };
+    let owner =
+        match input.owner.as_deref() {
+            None | Some("user") => Owner::User(user.id.clone()),
+            Some("org") => Owner::Org(user.org_id.clone().ok_or_else(|| {
+                ApiError::invalid("you belong to no organisation", Some("owner"))
+            })?),
+            Some(_) => {
+                return Err(ApiError::invalid(
+                    "'owner' must be \"user\" or \"org\"",
+                    Some("owner"),
+                ));
+            }
+        };
     let now = now_ms();
     let collection = Collection {
         id: new_id(),
@@ -180,7 +181,12 @@ pub async fn update(
         .map(check_description)
         .transpose()?;
     app.store
-        .update_collection(&collection.id, name.as_deref(), description.as_deref(), now_ms())
+        .update_collection(
+            &collection.id,
+            name.as_deref(),
+            description.as_deref(),
+            now_ms(),
+        )
         .await?;
     Ok(Json(readable(&app, &principal, &id).await?))
 }

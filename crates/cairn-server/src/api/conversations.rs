@@ -432,7 +432,8 @@ pub async fn post_message(
             match saved {
                 Ok(m) => {
                     if let Some(citations) = &citations
-                        && let Err(err) = task_app.store.set_message_citations(&m.id, citations).await
+                        && let Err(err) =
+                            task_app.store.set_message_citations(&m.id, citations).await
                     {
                         failure.get_or_insert(ApiError::from(err));
                     }

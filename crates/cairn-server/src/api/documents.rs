@@ -29,7 +29,10 @@ fn multipart_error(err: MultipartError, limit: usize) -> ApiError {
     if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::PayloadTooLarge { limit_bytes: limit };
     }
-    ApiError::invalid(format!("malformed multipart body: {}", err.body_text()), None)
+    ApiError::invalid(
+        format!("malformed multipart body: {}", err.body_text()),
+        None,
+    )
 }
 
 struct Upload {
@@ -84,7 +87,9 @@ async fn receive(
                 }
                 other => {
                     return Err(ApiError::invalid(
-                        format!("unknown field '{other}'; expected collection_id, metadata or file"),
+                        format!(
+                            "unknown field '{other}'; expected collection_id, metadata or file"
+                        ),
                         Some(other),
                     ));
                 }
@@ -104,7 +109,10 @@ async fn receive(
     result
 }
 
-async fn next_field<'a>(multipart: &'a mut Multipart, limit: usize) -> Result<Option<Field<'a>>, ApiError> {
+async fn next_field<'a>(
+    multipart: &'a mut Multipart,
+    limit: usize,
+) -> Result<Option<Field<'a>>, ApiError> {
     multipart
         .next_field()
         .await
@@ -113,10 +121,7 @@ async fn next_field<'a>(multipart: &'a mut Multipart, limit: usize) -> Result<Op
 
 async fn text_field(field: Field<'_>, limit: usize) -> Result<String, ApiError> {
     let name = field.name().unwrap_or_default().to_string();
-    let text = field
-        .text()
-        .await
-        .map_err(|e| multipart_error(e, limit))?;
+    let text = field.text().await.map_err(|e| multipart_error(e, limit))?;
     if text.len() > MAX_METADATA_BYTES {
         return Err(ApiError::invalid(
             format!("'{name}' must be at most {MAX_METADATA_BYTES} bytes"),
@@ -176,7 +181,9 @@ async fn file_field(app: &AppState, field: Field<'_>, limit: usize) -> Result<Up
         .await
         .map_err(|e| match e {
             ReceiveError::TooLarge => ApiError::PayloadTooLarge { limit_bytes: limit },
-            ReceiveError::Body(reason) => ApiError::invalid(format!("the upload broke off: {reason}"), Some("file")),
+            ReceiveError::Body(reason) => {
+                ApiError::invalid(format!("the upload broke off: {reason}"), Some("file"))
+            }
             ReceiveError::Io(err) => ApiError::internal(format!("cannot store an upload: {err}")),
         })?;
     Ok(Upload { name, mime, blob })
@@ -239,7 +246,10 @@ async fn record(
             }
         }
     }
-    Ok((StatusCode::ACCEPTED, Json(json!({ "object": "list", "data": out }))))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "object": "list", "data": out })),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -312,7 +322,9 @@ pub async fn delete(
     if !app.store.delete_document(&document.id).await? {
         return Err(ApiError::not_found("document"));
     }
-    app.knowledge.remove_from_index(vec![document.id.clone()]).await?;
+    app.knowledge
+        .remove_from_index(vec![document.id.clone()])
+        .await?;
     app.knowledge.blobs.remove(&document.id).await;
     Ok(StatusCode::NO_CONTENT)
 }

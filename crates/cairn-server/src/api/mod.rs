@@ -6,8 +6,8 @@ mod conversations;
 mod documents;
 mod health;
 mod keys;
-mod search;
 mod memories;
+mod search;
 mod sse;
 mod usage;
 mod v1;
@@ -62,11 +62,13 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/api/collections/{id}/documents",
-            post(documents::upload_into).layer(upload_limit.clone()),
+            post(documents::upload_into).layer(upload_limit),
         )
         .route(
             "/api/documents",
-            get(documents::list).post(documents::upload).layer(upload_limit),
+            get(documents::list)
+                .post(documents::upload)
+                .layer(upload_limit),
         )
         .route(
             "/api/documents/{id}",

@@ -15,7 +15,9 @@ use crate::bootstrap::ADMIN_KEY_FILE;
 use crate::config::Config;
 
 /// File kinds picked up when walking a folder (a file named explicitly is always sent).
-const KNOWN_EXTENSIONS: &[&str] = &["txt", "text", "md", "markdown", "html", "htm", "pdf", "docx"];
+const KNOWN_EXTENSIONS: &[&str] = &[
+    "txt", "text", "md", "markdown", "html", "htm", "pdf", "docx",
+];
 
 pub struct IngestArgs {
     pub paths: Vec<PathBuf>,
@@ -27,7 +29,10 @@ pub struct IngestArgs {
 pub async fn run(args: IngestArgs, config: &Config) -> anyhow::Result<()> {
     let files = collect_files(&args.paths)?;
     if files.is_empty() {
-        bail!("no documents found under the given paths (known kinds: {})", KNOWN_EXTENSIONS.join(", "));
+        bail!(
+            "no documents found under the given paths (known kinds: {})",
+            KNOWN_EXTENSIONS.join(", ")
+        );
     }
     let base = args
         .server
@@ -40,7 +45,11 @@ pub async fn run(args: IngestArgs, config: &Config) -> anyhow::Result<()> {
             .map(|k| k.trim().to_string())
             .context("no API key: pass --key, set CAIRN_API_KEY, or run where the admin key file is readable")?,
     };
-    let client = Client { http: reqwest::Client::new(), base, key };
+    let client = Client {
+        http: reqwest::Client::new(),
+        base,
+        key,
+    };
     let collection = client.collection(&args.collection).await?;
 
     let bar = ProgressBar::new(files.len() as u64).with_style(style("uploading"));
@@ -71,7 +80,10 @@ pub async fn run(args: IngestArgs, config: &Config) -> anyhow::Result<()> {
                     bar.inc(1);
                 }
                 "failed" => {
-                    let reason = document["error"].as_str().unwrap_or("unknown reason").to_string();
+                    let reason = document["error"]
+                        .as_str()
+                        .unwrap_or("unknown reason")
+                        .to_string();
                     failures.push((file, reason));
                     bar.inc(1);
                 }
@@ -89,7 +101,10 @@ pub async fn run(args: IngestArgs, config: &Config) -> anyhow::Result<()> {
         }
     }
     bar.finish_and_clear();
-    println!("{indexed} indexed, {} failed, into collection {collection}", failures.len());
+    println!(
+        "{indexed} indexed, {} failed, into collection {collection}",
+        failures.len()
+    );
     for (file, reason) in &failures {
         eprintln!("failed: {}: {reason}", file.display());
     }
@@ -110,7 +125,8 @@ fn style(verb: &str) -> ProgressStyle {
 fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
         if meta.is_dir() {
             walk(path, &mut files)?;
         } else {
@@ -178,7 +194,10 @@ impl Client {
         let mut before: Option<i64> = None;
         loop {
             let page = match before {
-                Some(b) => self.get(&format!("/api/collections?limit=200&before={b}")).await?,
+                Some(b) => {
+                    self.get(&format!("/api/collections?limit=200&before={b}"))
+                        .await?
+                }
                 None => self.get("/api/collections?limit=200").await?,
             };
             for c in page["data"].as_array().into_iter().flatten() {
@@ -217,7 +236,10 @@ impl Client {
         let form = reqwest::multipart::Form::new().part("file", part);
         let response = self
             .http
-            .post(format!("{}/api/collections/{collection}/documents", self.base))
+            .post(format!(
+                "{}/api/collections/{collection}/documents",
+                self.base
+            ))
             .bearer_auth(&self.key)
             .multipart(form)
             .send()

@@ -280,11 +280,13 @@ fn knowledge(
         "" => None,
         // The first embedding model the local engine serves, else the first at all.
         "auto" => {
-            let embedding = || models.iter().filter(|(_, m)| m.kind == ModelKind::Embedding);
+            let embedding = || {
+                models
+                    .iter()
+                    .filter(|(_, m)| m.kind == ModelKind::Embedding)
+            };
             embedding()
-                .find(|(_, m)| {
-                    matches!(providers.get(&m.provider), Some(ProviderConfig::Local(_)))
-                })
+                .find(|(_, m)| matches!(providers.get(&m.provider), Some(ProviderConfig::Local(_))))
                 .or_else(|| embedding().next())
                 .map(|(name, _)| name.clone())
         }

@@ -94,10 +94,7 @@ fn unknown_keys_and_literal_secrets_are_refused() {
 #[test]
 fn knowledge_embeds_with_a_local_model_by_default_or_as_told() {
     let config = load_str("").unwrap();
-    assert_eq!(
-        config.knowledge.embedding_model.as_deref(),
-        Some("minilm")
-    );
+    assert_eq!(config.knowledge.embedding_model.as_deref(), Some("minilm"));
     let off = load_str("[knowledge]\nembedding_model = \"\"\n").unwrap();
     assert_eq!(off.knowledge.embedding_model, None);
     let err = load_str("[knowledge]\nembedding_model = \"small\"\n")

@@ -107,7 +107,11 @@ impl Blobs {
 
     /// Time since a file in the folder was last written.
     pub async fn age(&self, name: &str) -> Option<std::time::Duration> {
-        let modified = tokio::fs::metadata(self.dir.join(name)).await.ok()?.modified().ok()?;
+        let modified = tokio::fs::metadata(self.dir.join(name))
+            .await
+            .ok()?
+            .modified()
+            .ok()?;
         modified.elapsed().ok()
     }
 

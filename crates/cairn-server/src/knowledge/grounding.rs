@@ -39,10 +39,16 @@ impl Grounding {
             && first.role == cairn_types::Role::System
         {
             let text = first.text();
-            first.content = Some(serde_json::Value::String(format!("{text}\n\n{}", self.prompt)));
+            first.content = Some(serde_json::Value::String(format!(
+                "{text}\n\n{}",
+                self.prompt
+            )));
             return;
         }
-        messages.insert(0, ChatMessage::plain(cairn_types::Role::System, &self.prompt));
+        messages.insert(
+            0,
+            ChatMessage::plain(cairn_types::Role::System, &self.prompt),
+        );
     }
 }
 
@@ -54,7 +60,10 @@ pub async fn ground(
     collections: &[String],
 ) -> Result<Grounding, ApiError> {
     let config = &app.knowledge.config;
-    let question: String = question.chars().take(super::search::MAX_QUERY_CHARS).collect();
+    let question: String = question
+        .chars()
+        .take(super::search::MAX_QUERY_CHARS)
+        .collect();
     let hits = if question.trim().is_empty() {
         Vec::new()
     } else {

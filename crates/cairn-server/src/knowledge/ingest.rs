@@ -70,7 +70,13 @@ enum Outcome {
 }
 
 /// Records a step; `false` when the document is gone (deleted meanwhile).
-async fn step(app: &AppState, id: &str, status: DocumentStatus, total: usize, done: usize) -> Result<bool, String> {
+async fn step(
+    app: &AppState,
+    id: &str,
+    status: DocumentStatus,
+    total: usize,
+    done: usize,
+) -> Result<bool, String> {
     app.store
         .set_document_status(id, status, None, total as i64, done as i64, now_ms())
         .await
@@ -99,8 +105,13 @@ async fn ingest(app: &AppState, document: &Document) -> Result<Outcome, String> 
     // Parsing and chunking are CPU work on possibly large, possibly hostile input: off the
     // async threads, with the parser's own limits.
     let chunks = tokio::task::spawn_blocking(move || {
-        let parsed = cairn_docs::parse(&bytes, &name, mime.as_deref(), &cairn_docs::Limits::default())
-            .map_err(|e| e.to_string())?;
+        let parsed = cairn_docs::parse(
+            &bytes,
+            &name,
+            mime.as_deref(),
+            &cairn_docs::Limits::default(),
+        )
+        .map_err(|e| e.to_string())?;
         Ok::<_, String>(chunker.chunk(&parsed.blocks))
     })
     .await
@@ -121,8 +132,22 @@ async fn ingest(app: &AppState, document: &Document) -> Result<Outcome, String> 
             .embed(app, texts)
             .await
             .map_err(|e| format!("embedding failed: {e}"))?;
-        inputs.extend(batch.iter().cloned().zip(vectors).map(|(chunk, vector)| ChunkInput { chunk, vector }));
-        if !step(app, &document.id, DocumentStatus::Embedding, total, inputs.len()).await? {
+        inputs.extend(
+            batch
+                .iter()
+                .cloned()
+                .zip(vectors)
+                .map(|(chunk, vector)| ChunkInput { chunk, vector }),
+        );
+        if !step(
+            app,
+            &document.id,
+            DocumentStatus::Embedding,
+            total,
+            inputs.len(),
+        )
+        .await?
+        {
             return Ok(Outcome::Deleted);
         }
     }
@@ -190,7 +215,12 @@ pub(super) async fn reconcile(app: &AppState) -> anyhow::Result<()> {
         })
         .await??
     };
-    let indexed: BTreeSet<String> = app.store.indexed_document_ids().await?.into_iter().collect();
+    let indexed: BTreeSet<String> = app
+        .store
+        .indexed_document_ids()
+        .await?
+        .into_iter()
+        .collect();
     let pending = app.store.pending_documents().await?;
     let pending_ids: BTreeSet<&str> = pending.iter().map(|d| d.id.as_str()).collect();
 
@@ -200,10 +230,16 @@ pub(super) async fn reconcile(app: &AppState) -> anyhow::Result<()> {
         .cloned()
         .collect();
     if !orphans.is_empty() {
-        tracing::info!(documents = orphans.len(), "dropping documents the database no longer has from the index");
+        tracing::info!(
+            documents = orphans.len(),
+            "dropping documents the database no longer has from the index"
+        );
         knowledge.remove_from_index(orphans).await?;
     }
-    let lost: Vec<&String> = indexed.iter().filter(|id| !in_index.contains(*id)).collect();
+    let lost: Vec<&String> = indexed
+        .iter()
+        .filter(|id| !in_index.contains(*id))
+        .collect();
     for id in &lost {
         app.store
             .set_document_status(id, DocumentStatus::Queued, None, 0, 0, now_ms())
@@ -211,7 +247,10 @@ pub(super) async fn reconcile(app: &AppState) -> anyhow::Result<()> {
         knowledge.enqueue((*id).clone());
     }
     if !lost.is_empty() {
-        tracing::warn!(documents = lost.len(), "indexed documents missing from the index; ingesting them again");
+        tracing::warn!(
+            documents = lost.len(),
+            "indexed documents missing from the index; ingesting them again"
+        );
     }
     for document in &pending {
         knowledge.enqueue(document.id.clone());
@@ -222,8 +261,15 @@ pub(super) async fn reconcile(app: &AppState) -> anyhow::Result<()> {
     // Uploads that never became a document (a crash between receiving and recording); only
     // old ones, since an upload may be arriving right now.
     for name in knowledge.blobs.list().await? {
-        let owned = !name.starts_with('.') && matches!(app.store.get_document(&name).await, Ok(Some(_)));
-        if !owned && knowledge.blobs.age(&name).await.is_some_and(|age| age > ABANDONED_UPLOAD) {
+        let owned =
+            !name.starts_with('.') && matches!(app.store.get_document(&name).await, Ok(Some(_)));
+        if !owned
+            && knowledge
+                .blobs
+                .age(&name)
+                .await
+                .is_some_and(|age| age > ABANDONED_UPLOAD)
+        {
             knowledge.blobs.remove_name(&name).await;
         }
     }

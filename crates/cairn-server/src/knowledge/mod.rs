@@ -73,13 +73,16 @@ impl Knowledge {
 
     /// The index, or 503 while it is still opening (or when knowledge is off).
     pub fn index(&self) -> Result<Arc<dyn KnowledgeIndex>, ApiError> {
-        self.index.get().cloned().ok_or_else(|| ApiError::Unavailable {
-            message: if self.config.embedding_model.is_some() {
-                "the knowledge index is starting (waiting for the embedding model)".into()
-            } else {
-                "knowledge is turned off: set knowledge.embedding_model".into()
-            },
-        })
+        self.index
+            .get()
+            .cloned()
+            .ok_or_else(|| ApiError::Unavailable {
+                message: if self.config.embedding_model.is_some() {
+                    "the knowledge index is starting (waiting for the embedding model)".into()
+                } else {
+                    "knowledge is turned off: set knowledge.embedding_model".into()
+                },
+            })
     }
 
     /// For `/readyz`: what the layer is doing, and whether that is settled.
@@ -141,20 +144,25 @@ pub fn start(app: AppState) {
                 Ok(dims) => break dims,
                 Err(ApiError::Unavailable { message }) => {
                     if let Some(reason) = embedder.load_failure(&app) {
-                        app.knowledge.fail(format!("the embedding model did not load: {reason}"));
+                        app.knowledge
+                            .fail(format!("the embedding model did not load: {reason}"));
                         return;
                     }
                     tracing::debug!(%message, "waiting for the embedding model");
                     tokio::time::sleep(Duration::from_millis(250)).await;
                 }
                 Err(err) => {
-                    app.knowledge.fail(format!("the embedding model cannot embed: {err}"));
+                    app.knowledge
+                        .fail(format!("the embedding model cannot embed: {err}"));
                     return;
                 }
             }
         };
         let dir = app.knowledge.index_dir.clone();
-        let opened = tokio::task::spawn_blocking(move || LocalIndex::open(&dir, LocalIndexConfig::new(dims))).await;
+        let opened = tokio::task::spawn_blocking(move || {
+            LocalIndex::open(&dir, LocalIndexConfig::new(dims))
+        })
+        .await;
         let index: Arc<dyn KnowledgeIndex> = match opened {
             Ok(Ok(index)) => Arc::new(index),
             Ok(Err(err)) => return app.knowledge.fail(format!("cannot open the index: {err}")),

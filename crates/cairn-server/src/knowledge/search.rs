@@ -49,7 +49,10 @@ pub struct SearchHit {
 impl SearchQuery {
     pub fn validate(&self) -> Result<(), ApiError> {
         if self.query.trim().is_empty() {
-            return Err(ApiError::invalid("'query' must not be empty", Some("query")));
+            return Err(ApiError::invalid(
+                "'query' must not be empty",
+                Some("query"),
+            ));
         }
         if self.query.chars().count() > MAX_QUERY_CHARS {
             return Err(ApiError::invalid(
@@ -60,7 +63,10 @@ impl SearchQuery {
         if let Some(k) = self.k
             && !(1..=MAX_K).contains(&k)
         {
-            return Err(ApiError::invalid(format!("'k' must be between 1 and {MAX_K}"), Some("k")));
+            return Err(ApiError::invalid(
+                format!("'k' must be between 1 and {MAX_K}"),
+                Some("k"),
+            ));
         }
         Ok(())
     }
@@ -108,7 +114,11 @@ pub async fn readable_collections(
 }
 
 /// Runs a validated query for `user`.
-pub async fn search(app: &AppState, user: &User, query: &SearchQuery) -> Result<Vec<SearchHit>, ApiError> {
+pub async fn search(
+    app: &AppState,
+    user: &User,
+    query: &SearchQuery,
+) -> Result<Vec<SearchHit>, ApiError> {
     query.validate()?;
     let collections = readable_collections(app, user, query.collections.as_deref()).await?;
     if collections.is_empty() {

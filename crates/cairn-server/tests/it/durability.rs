@@ -285,48 +285,106 @@ async fn ingestion_survives_kill_9_and_the_index_follows_the_database() {
     // `cairn ingest` on a folder: known kinds, recursively, hidden files skipped.
     let folder = env.dir.path().join("notes");
     std::fs::create_dir_all(folder.join("deeper")).unwrap();
-    std::fs::write(folder.join("alpha.md"), "# Alpha\n\nThe alpha notes mention a quokka named Quentin.\n").unwrap();
-    std::fs::write(folder.join("deeper/beta.txt"), "Beta: the wombat Wilma sleeps all day.\n").unwrap();
+    std::fs::write(
+        folder.join("alpha.md"),
+        "# Alpha\n\nThe alpha notes mention a quokka named Quentin.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("deeper/beta.txt"),
+        "Beta: the wombat Wilma sleeps all day.\n",
+    )
+    .unwrap();
     std::fs::write(folder.join(".hidden.md"), "# Hidden\n\nnever sent\n").unwrap();
     std::fs::write(folder.join("image.bin"), [0u8, 1, 2, 3]).unwrap();
     let output = env
         .cairn()
-        .args(["ingest", "--collection", "notes", "--server", &url, "--key", &key])
+        .args([
+            "ingest",
+            "--collection",
+            "notes",
+            "--server",
+            &url,
+            "--key",
+            &key,
+        ])
         .arg(&folder)
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("2 indexed, 0 failed"), "{stdout}");
-    assert_eq!(bm25(&client, &url, &key, "quokka Quentin").await[0]["document_name"], "alpha.md");
+    assert_eq!(
+        bm25(&client, &url, &key, "quokka Quentin").await[0]["document_name"],
+        "alpha.md"
+    );
     let wombat = bm25(&client, &url, &key, "wombat Wilma").await;
     let beta = wombat[0]["document_id"].as_str().unwrap().to_string();
-    let collections: Value = client.get(format!("{url}/api/collections")).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+    let collections: Value = client
+        .get(format!("{url}/api/collections"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let collection = collections["data"][0]["id"].as_str().unwrap().to_string();
 
     // Delete one, then a large document; kill while it is being embedded.
-    let deleted = client.delete(format!("{url}/api/documents/{beta}")).bearer_auth(&key).send().await.unwrap();
+    let deleted = client
+        .delete(format!("{url}/api/documents/{beta}"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(deleted.status(), 204);
     let large: String = (0..20_000)
         .map(|i| format!("Entry {i}: the zebrafish ledger notes routine tank maintenance. "))
         .collect();
     let form = reqwest::multipart::Form::new()
         .text("collection_id", collection.clone())
-        .part("file", reqwest::multipart::Part::bytes(large.into_bytes()).file_name("ledger.txt"));
-    let answer: Value = client.post(format!("{url}/api/documents")).bearer_auth(&key).multipart(form).send().await.unwrap().json().await.unwrap();
-    let ledger = answer["data"][0]["document"]["id"].as_str().unwrap().to_string();
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(large.into_bytes()).file_name("ledger.txt"),
+        );
+    let answer: Value = client
+        .post(format!("{url}/api/documents"))
+        .bearer_auth(&key)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ledger = answer["data"][0]["document"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let d = document_status(&client, &url, &key, &ledger).await;
         if d["status"] == "embedding" && d["chunks_done"].as_u64().unwrap_or(0) > 0 {
-            assert!(d["chunks_done"].as_u64() < d["chunks_total"].as_u64(), "{d}");
+            assert!(
+                d["chunks_done"].as_u64() < d["chunks_total"].as_u64(),
+                "{d}"
+            );
             break;
         }
         assert!(Instant::now() < deadline, "embedding never started: {d}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // Half-embedded is invisible.
-    assert!(bm25(&client, &url, &key, "zebrafish ledger").await.is_empty());
+    assert!(
+        bm25(&client, &url, &key, "zebrafish ledger")
+            .await
+            .is_empty()
+    );
     server.kill().unwrap();
     server.wait().unwrap();
 
@@ -339,14 +397,23 @@ async fn ingestion_survives_kill_9_and_the_index_follows_the_database() {
             break d;
         }
         assert_ne!(d["status"], "failed", "{d}");
-        assert!(Instant::now() < deadline, "the ingestion did not resume: {d}");
+        assert!(
+            Instant::now() < deadline,
+            "the ingestion did not resume: {d}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(done["chunks_done"], done["chunks_total"]);
     let hits = bm25(&client, &url, &key, "zebrafish ledger").await;
     assert_eq!(hits[0]["document_id"], ledger.as_str());
-    assert!(bm25(&client, &url, &key, "wombat Wilma").await.is_empty(), "the deletion held");
-    assert_eq!(bm25(&client, &url, &key, "quokka Quentin").await[0]["document_name"], "alpha.md");
+    assert!(
+        bm25(&client, &url, &key, "wombat Wilma").await.is_empty(),
+        "the deletion held"
+    );
+    assert_eq!(
+        bm25(&client, &url, &key, "quokka Quentin").await[0]["document_name"],
+        "alpha.md"
+    );
     server.kill().unwrap();
     server.wait().unwrap();
 }

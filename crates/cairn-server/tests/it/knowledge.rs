@@ -116,7 +116,10 @@ pub async fn settle(s: &TestServer, key: &str, ids: &[String]) -> Vec<Value> {
         {
             return documents;
         }
-        assert!(Instant::now() < deadline, "ingestion stalled: {documents:?}");
+        assert!(
+            Instant::now() < deadline,
+            "ingestion stalled: {documents:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -220,9 +223,17 @@ async fn documents_are_ingested_searched_cited_and_deleted() {
     let citations = body["citations"].as_array().unwrap();
     assert_eq!(citations[0]["index"], 1);
     assert_eq!(citations[0]["document_id"], handbook);
-    assert!(citations[0]["snippet"].as_str().unwrap().contains("thirty days"));
+    assert!(
+        citations[0]["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("thirty days")
+    );
     let sent = s.upstream.last_request();
-    assert!(sent.get("collections").is_none(), "the extension leaked upstream");
+    assert!(
+        sent.get("collections").is_none(),
+        "the extension leaked upstream"
+    );
     let system = sent["messages"][0]["content"].as_str().unwrap();
     assert_eq!(sent["messages"][0]["role"], "system");
     assert!(
@@ -239,9 +250,16 @@ async fn documents_are_ingested_searched_cited_and_deleted() {
             &json!({ "model": "small", "collections": [collection] }),
         )
         .await;
-    let path = format!("/api/conversations/{}/messages", conversation["id"].as_str().unwrap());
+    let path = format!(
+        "/api/conversations/{}/messages",
+        conversation["id"].as_str().unwrap()
+    );
     let text = s
-        .post(&path, &key, &json!({ "content": "When did Perseverance land?", "max_tokens": 24 }))
+        .post(
+            &path,
+            &key,
+            &json!({ "content": "When did Perseverance land?", "max_tokens": 24 }),
+        )
         .send()
         .await
         .unwrap()
@@ -256,25 +274,68 @@ async fn documents_are_ingested_searched_cited_and_deleted() {
     assert_eq!(cited.1["citations"][0]["document_name"], "rovers.md");
     assert!(events.iter().any(|(name, _)| name == "done"), "{text}");
     let stored = s
-        .get_json(&format!("/api/conversations/{}", conversation["id"].as_str().unwrap()), &key)
+        .get_json(
+            &format!(
+                "/api/conversations/{}",
+                conversation["id"].as_str().unwrap()
+            ),
+            &key,
+        )
         .await;
-    assert_eq!(stored["messages"][1]["citations"][0]["document_name"], "rovers.md");
+    assert_eq!(
+        stored["messages"][1]["citations"][0]["document_name"],
+        "rovers.md"
+    );
 
     // The same content again is the same document.
-    let again = upload(&s, &key, &collection, &[("copy.html", HANDBOOK.as_bytes().to_vec())]).await;
+    let again = upload(
+        &s,
+        &key,
+        &collection,
+        &[("copy.html", HANDBOOK.as_bytes().to_vec())],
+    )
+    .await;
     assert_eq!(again[0]["duplicate"], true);
     assert_eq!(again[0]["document"]["id"], handbook);
 
     // Deleting a document removes it from every kind of search.
-    let response = s.client.delete(format!("{}/api/documents/{handbook}", s.url)).bearer_auth(&key).send().await.unwrap();
+    let response = s
+        .client
+        .delete(format!("{}/api/documents/{handbook}", s.url))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 204);
     for mode in ["bm25", "dense", "hybrid"] {
-        let hits = search(&s, &key, json!({ "query": "refund within thirty days", "mode": mode })).await;
-        assert!(hits.iter().all(|h| h["document_id"] != handbook), "{mode}: {hits:?}");
+        let hits = search(
+            &s,
+            &key,
+            json!({ "query": "refund within thirty days", "mode": mode }),
+        )
+        .await;
+        assert!(
+            hits.iter().all(|h| h["document_id"] != handbook),
+            "{mode}: {hits:?}"
+        );
     }
-    let report = s.app.knowledge.index().unwrap().check_consistency().unwrap();
+    let report = s
+        .app
+        .knowledge
+        .index()
+        .unwrap()
+        .check_consistency()
+        .unwrap();
     assert!(report.is_consistent(), "{report:?}");
-    expect_error(s.get(&format!("/api/documents/{handbook}"), &key).send().await.unwrap(), 404, "not_found").await;
+    expect_error(
+        s.get(&format!("/api/documents/{handbook}"), &key)
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "not_found",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -283,7 +344,13 @@ async fn nobody_reads_a_collection_they_may_not() {
     let (_, alice) = s.user("free").await;
     let (_, bob) = s.user("free").await;
     let private = create_collection(&s, &alice, "Alice's notes").await;
-    let data = upload(&s, &alice, &private, &[("rovers.md", ROVERS.as_bytes().to_vec())]).await;
+    let data = upload(
+        &s,
+        &alice,
+        &private,
+        &[("rovers.md", ROVERS.as_bytes().to_vec())],
+    )
+    .await;
     let document = ids(&data).remove(0);
     settle(&s, &alice, std::slice::from_ref(&document)).await;
 
@@ -297,9 +364,17 @@ async fn nobody_reads_a_collection_they_may_not() {
     }
     let listed = s.get_json("/api/collections", &bob).await;
     assert_eq!(listed["data"], json!([]));
-    assert!(search(&s, &bob, json!({ "query": "Perseverance rover" })).await.is_empty());
+    assert!(
+        search(&s, &bob, json!({ "query": "Perseverance rover" }))
+            .await
+            .is_empty()
+    );
     let response = s
-        .post("/api/search", &bob, &json!({ "query": "Perseverance", "collections": [private] }))
+        .post(
+            "/api/search",
+            &bob,
+            &json!({ "query": "Perseverance", "collections": [private] }),
+        )
         .send()
         .await
         .unwrap();
@@ -309,18 +384,41 @@ async fn nobody_reads_a_collection_they_may_not() {
         .await;
     assert_eq!(status, 404, "{body}");
     let response = s
-        .post("/api/conversations", &bob, &json!({ "collections": [private] }))
+        .post(
+            "/api/conversations",
+            &bob,
+            &json!({ "collections": [private] }),
+        )
         .send()
         .await
         .unwrap();
     expect_error(response, 404, "not_found").await;
     let form = reqwest::multipart::Form::new()
         .text("collection_id", private.clone())
-        .part("file", reqwest::multipart::Part::bytes(b"sneaky".to_vec()).file_name("x.txt"));
-    let response = s.client.post(format!("{}/api/documents", s.url)).bearer_auth(&bob).multipart(form).send().await.unwrap();
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"sneaky".to_vec()).file_name("x.txt"),
+        );
+    let response = s
+        .client
+        .post(format!("{}/api/documents", s.url))
+        .bearer_auth(&bob)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     expect_error(response, 404, "not_found").await;
-    for path in [format!("/api/documents/{document}"), format!("/api/collections/{private}")] {
-        let response = s.client.delete(format!("{}{path}", s.url)).bearer_auth(&bob).send().await.unwrap();
+    for path in [
+        format!("/api/documents/{document}"),
+        format!("/api/collections/{private}"),
+    ] {
+        let response = s
+            .client
+            .delete(format!("{}{path}", s.url))
+            .bearer_auth(&bob)
+            .send()
+            .await
+            .unwrap();
         expect_error(response, 404, "not_found").await;
     }
     // Alice still has it all.
@@ -328,9 +426,19 @@ async fn nobody_reads_a_collection_they_may_not() {
     assert_eq!(hits[0]["document_id"], document);
 
     // Deleting the collection deletes its documents everywhere.
-    let response = s.client.delete(format!("{}/api/collections/{private}", s.url)).bearer_auth(&alice).send().await.unwrap();
+    let response = s
+        .client
+        .delete(format!("{}/api/collections/{private}", s.url))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 204);
-    assert!(search(&s, &alice, json!({ "query": "Perseverance rover" })).await.is_empty());
+    assert!(
+        search(&s, &alice, json!({ "query": "Perseverance rover" }))
+            .await
+            .is_empty()
+    );
     let ids = s.app.knowledge.index().unwrap().document_ids().unwrap();
     assert!(!ids.contains(&document));
 }
@@ -342,7 +450,9 @@ async fn hostile_files_fail_alone_with_a_reason() {
     let collection = create_collection(&s, &key, "Mixed").await;
     let pdf = fixture("sample.pdf");
     let truncated = pdf[..pdf.len() / 3].to_vec();
-    let junk: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let junk: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     let data = upload(
         &s,
         &key,
@@ -366,18 +476,43 @@ async fn hostile_files_fail_alone_with_a_reason() {
     assert_eq!(hits[0]["document_name"], "rovers.md");
 
     // Bad requests get a clear error.
-    let response = s.post("/api/search", &key, &json!({ "query": "" })).send().await.unwrap();
+    let response = s
+        .post("/api/search", &key, &json!({ "query": "" }))
+        .send()
+        .await
+        .unwrap();
     expect_error(response, 400, "invalid_value").await;
-    let response = s.post("/api/search", &key, &json!({ "query": "x", "k": 0 })).send().await.unwrap();
+    let response = s
+        .post("/api/search", &key, &json!({ "query": "x", "k": 0 }))
+        .send()
+        .await
+        .unwrap();
     expect_error(response, 400, "invalid_value").await;
     let form = reqwest::multipart::Form::new().text("collection_id", collection.clone());
-    let response = s.client.post(format!("{}/api/documents", s.url)).bearer_auth(&key).multipart(form).send().await.unwrap();
+    let response = s
+        .client
+        .post(format!("{}/api/documents", s.url))
+        .bearer_auth(&key)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     expect_error(response, 400, "invalid_value").await;
     let form = reqwest::multipart::Form::new()
         .text("collection_id", collection.clone())
         .text("metadata", "[1, 2]")
-        .part("file", reqwest::multipart::Part::bytes(b"text".to_vec()).file_name("a.txt"));
-    let response = s.client.post(format!("{}/api/documents", s.url)).bearer_auth(&key).multipart(form).send().await.unwrap();
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"text".to_vec()).file_name("a.txt"),
+        );
+    let response = s
+        .client
+        .post(format!("{}/api/documents", s.url))
+        .bearer_auth(&key)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     expect_error(response, 400, "invalid_value").await;
 }
 

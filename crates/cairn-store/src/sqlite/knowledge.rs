@@ -18,7 +18,11 @@ fn collection_from_row(row: &SqliteRow) -> Result<Collection> {
     let owner = match (user, org) {
         (Some(user), None) => Owner::User(user),
         (None, Some(org)) => Owner::Org(org),
-        _ => return Err(decode_error("a collection without exactly one owner".into())),
+        _ => {
+            return Err(decode_error(
+                "a collection without exactly one owner".into(),
+            ));
+        }
     };
     Ok(Collection {
         id: row.try_get("id")?,
@@ -128,10 +132,11 @@ impl KnowledgeStore for SqliteStore {
 
     async fn delete_collection(&self, id: &str) -> Result<Option<Vec<String>>> {
         let mut tx = self.writer.begin().await?;
-        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM documents WHERE collection_id = ?")
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM documents WHERE collection_id = ?")
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
         let done = sqlx::query("DELETE FROM collections WHERE id = ?")
             .bind(id)
             .execute(&mut *tx)
@@ -142,11 +147,12 @@ impl KnowledgeStore for SqliteStore {
 
     async fn add_document(&self, d: &Document) -> Result<Added> {
         let mut tx = self.writer.begin().await?;
-        let existing = sqlx::query("SELECT * FROM documents WHERE collection_id = ? AND sha256 = ?")
-            .bind(&d.collection_id)
-            .bind(&d.sha256)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let existing =
+            sqlx::query("SELECT * FROM documents WHERE collection_id = ? AND sha256 = ?")
+                .bind(&d.collection_id)
+                .bind(&d.sha256)
+                .fetch_optional(&mut *tx)
+                .await?;
         if let Some(row) = existing {
             return Ok(Added::Duplicate(document_from_row(&row)?));
         }
@@ -319,11 +325,13 @@ impl KnowledgeStore for SqliteStore {
         message_id: &str,
         citations: &serde_json::Value,
     ) -> Result<()> {
-        sqlx::query("INSERT OR REPLACE INTO message_citations (message_id, citations) VALUES (?, ?)")
-            .bind(message_id)
-            .bind(citations.to_string())
-            .execute(&self.writer)
-            .await?;
+        sqlx::query(
+            "INSERT OR REPLACE INTO message_citations (message_id, citations) VALUES (?, ?)",
+        )
+        .bind(message_id)
+        .bind(citations.to_string())
+        .execute(&self.writer)
+        .await?;
         Ok(())
     }
 

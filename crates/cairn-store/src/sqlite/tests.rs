@@ -182,12 +182,38 @@ async fn documents_dedupe_by_content_and_follow_their_collection() {
     assert_eq!((indexed.error, indexed.chunks_done), (None, 3));
     assert_eq!(s.indexed_document_ids().await.unwrap(), ["d1"]);
     let ids = ["d1".to_string(), "zz".to_string()];
-    assert_eq!(s.visible_documents(&ids, &["c1".into()]).await.unwrap().len(), 1);
-    assert!(s.visible_documents(&ids, &["other".into()]).await.unwrap().is_empty());
+    assert_eq!(
+        s.visible_documents(&ids, &["c1".into()])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        s.visible_documents(&ids, &["other".into()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // Another user's collection list does not show it; deleting the collection returns its
     // documents for the index to drop.
-    assert!(s.list_collections("b", None, Page { limit: 10, before: None }).await.unwrap().is_empty());
-    assert_eq!(s.delete_collection("c1").await.unwrap(), Some(vec!["d1".to_string()]));
+    assert!(
+        s.list_collections(
+            "b",
+            None,
+            Page {
+                limit: 10,
+                before: None
+            }
+        )
+        .await
+        .unwrap()
+        .is_empty()
+    );
+    assert_eq!(
+        s.delete_collection("c1").await.unwrap(),
+        Some(vec!["d1".to_string()])
+    );
     assert!(s.get_document("d1").await.unwrap().is_none());
     assert_eq!(s.delete_collection("c1").await.unwrap(), None);
 }
