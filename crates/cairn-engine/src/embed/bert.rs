@@ -210,7 +210,12 @@ pub fn convert(dir: &Path, out: &Path) -> Result<(), EngineError> {
         ("tokenizer.ggml.add_bos_token", Value::Bool(true)),
         ("tokenizer.ggml.add_sep_token", Value::Bool(true)),
     ];
-    let partial = out.with_extension("gguf.partial");
+    // A name of its own: servers starting together (tests, replicas sharing a cache) may
+    // convert at once, and each must write its own file; the rename then replaces whole.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let partial = out.with_extension(format!("gguf.{}-{nanos}.partial", std::process::id()));
     let write = || -> std::io::Result<()> {
         let mut file = std::io::BufWriter::new(std::fs::File::create(&partial)?);
         gguf::write(&mut file, &metadata, &out_tensors)?;
