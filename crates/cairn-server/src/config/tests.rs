@@ -107,3 +107,25 @@ fn knowledge_embeds_with_a_local_model_by_default_or_as_told() {
     assert!(err.contains("\"nope\" is not a defined model"), "{err}");
     assert!(err.contains("chunk_overlap_tokens must be below"), "{err}");
 }
+
+#[test]
+fn memory_settings_are_checked() {
+    let config = Config::load(None).unwrap();
+    assert!(config.memory.enabled);
+    assert_eq!(config.memory.embedding_model, None);
+    let err = load_str(
+        "[memory]\nembedding_model = \"small\"\nmodel = \"nope\"\nduplicate_similarity = 0.5\nupdate_similarity = 0.9\n",
+    )
+    .unwrap_err()
+    .to_string();
+    for needle in [
+        "memory.embedding_model \"small\" is not a defined embedding model",
+        "memory.model \"nope\" is not a defined chat model",
+        "update_similarity must not exceed",
+    ] {
+        assert!(err.contains(needle), "{needle:?} missing from {err}");
+    }
+    let config = load_str("[memory]\nembedding_model = \"minilm\"\nmodel = \"medium\"\n").unwrap();
+    assert_eq!(config.memory.embedding_model.as_deref(), Some("minilm"));
+    assert_eq!(config.memory.model.as_deref(), Some("medium"));
+}
