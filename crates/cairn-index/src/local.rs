@@ -37,6 +37,8 @@ impl LocalIndexConfig {
             dims,
             hnsw: HnswParams::default(),
             fusion: Fusion::default(),
+            // Depth 100 is on the plateau (nDCG@10 0.7344; 0.7320 at 50, 0.7343 at 200 with the
+            // default fusion) and reads a third of what 300 would.
             fusion_depth: 100,
         }
     }

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use cairn_index::hnsw::{Hnsw, HnswParams, Neighbour};
 use cairn_index::{
-    ChunkInput, DocumentInput, KnowledgeIndex, LocalIndex, LocalIndexConfig, SearchFilter,
+    ChunkInput, DocumentInput, Fusion, KnowledgeIndex, LocalIndex, LocalIndexConfig, SearchFilter,
     SearchMode, SearchRequest,
 };
 
@@ -107,7 +107,12 @@ pub fn run(args: &Args) {
     let mut json = serde_json::Map::new();
     json.insert("chunks".into(), total.into());
     if !args.flag("graph-only", false) {
-        whole_index(dims, inputs, &corpus.queries, query_vectors, &mut json);
+        let mut config = LocalIndexConfig::new(dims);
+        if let Some(f) = args.0.get("fusion") {
+            config.fusion = parse_fusion(f);
+        }
+        config.fusion_depth = args.num("fusion-depth", config.fusion_depth);
+        whole_index(config, inputs, &corpus.queries, query_vectors, &mut json);
     }
     graph_alone(dims, base, query_vectors, &out, &mut json);
     std::fs::write(
@@ -119,16 +124,16 @@ pub fn run(args: &Args) {
 
 /// Ingestion, reopening and query latency of the whole `LocalIndex` (BM25 + HNSW + fusion).
 fn whole_index(
-    dims: usize,
+    config: LocalIndexConfig,
     inputs: Vec<DocumentInput>,
     queries: &[(String, String)],
     query_vectors: &[Vec<f32>],
     json: &mut serde_json::Map<String, serde_json::Value>,
 ) {
     let total: usize = inputs.iter().map(|d| d.chunks.len()).sum();
-    // Ingestion (embedding excluded): stage + commit every 500 documents, default config.
+    // Ingestion (embedding excluded): stage + commit every 500 documents, the crate's default config
+    // unless --fusion / --fusion-depth say otherwise.
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = LocalIndexConfig::new(dims);
     let index = LocalIndex::open(dir.path(), config).expect("open");
     let start = Instant::now();
     for batch in inputs.chunks(500) {
@@ -263,5 +268,21 @@ fn graph_alone(
             format!("cairn ef={ef}"),
             serde_json::json!({"recall_at_10": recall, "qps_1_thread": qps1, "qps_2_threads": qps2}),
         );
+    }
+}
+
+/// `rrf:60`, `minmax:0.5` or `zscore:0.5` (the weight is the dense side's).
+fn parse_fusion(spec: &str) -> Fusion {
+    let (method, value) = spec.split_once(':').expect("--fusion method:value");
+    let value: f32 = value.parse().expect("--fusion value");
+    match method {
+        "rrf" => Fusion::Rrf { k: value },
+        "minmax" => Fusion::Weighted {
+            dense_weight: value,
+        },
+        "zscore" => Fusion::ZScore {
+            dense_weight: value,
+        },
+        _ => panic!("--fusion {spec}"),
     }
 }
