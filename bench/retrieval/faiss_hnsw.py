@@ -61,8 +61,8 @@ def main():
     index2, build2_s = build(base, dims, m, ef_construction, 2)
     del index2
     index, build_s = build(base, dims, m, ef_construction, 1)
-    print(f"HNSW build (M={m}, efConstruction={ef_construction}): {build_s:.1} s on 1 thread, "
-          f"{build2_s:.1} s on 2 threads")
+    print(f"HNSW build (M={m}, efConstruction={ef_construction}): {build_s:.1f} s on 1 thread, "
+          f"{build2_s:.1f} s on 2 threads")
     results.update({"hnsw_build_s": build_s, "hnsw_build_s_2_threads": build2_s})
 
     print("| efSearch | recall@10 | queries/s, 1 thread, one per call | 1 thread, batched | 2 threads, batched |")
