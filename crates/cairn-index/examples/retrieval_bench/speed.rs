@@ -131,8 +131,8 @@ fn whole_index(
     json: &mut serde_json::Map<String, serde_json::Value>,
 ) {
     let total: usize = inputs.iter().map(|d| d.chunks.len()).sum();
-    // Ingestion (embedding excluded): stage + commit every 500 documents, the crate's default config
-    // unless --fusion / --fusion-depth say otherwise.
+    // Ingestion (embedding excluded): stage + commit every 500 documents; the crate's default
+    // config unless --fusion / --fusion-depth say otherwise.
     let dir = tempfile::tempdir().expect("temp dir");
     let index = LocalIndex::open(dir.path(), config).expect("open");
     let start = Instant::now();
