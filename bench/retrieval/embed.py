@@ -57,6 +57,11 @@ def main():
         from sentence_transformers import SentenceTransformer
 
         model = SentenceTransformer(args.model, device="cpu")
+        # all-MiniLM-L6-v2 reads 256 word pieces; a folder without sentence_bert_config.json
+        # would otherwise default to the tokenizer's 512.
+        model.max_seq_length = min(model.max_seq_length or 256, 256)
+        print(f"{args.model}: max_seq_length {model.max_seq_length}, "
+              f"{len(missing)} texts to embed", file=sys.stderr)
         start = time.time()
         with open(os.path.join(args.cache, "vecs.f32"), "ab") as vf, open(
             os.path.join(args.cache, "keys.txt"), "a"

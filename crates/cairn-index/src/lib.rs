@@ -25,7 +25,7 @@ pub use chunk::{Chunk, Chunker, ChunkerConfig, HeuristicCounter, TokenCounter};
 pub use cairn_types::{BlockKind, DocumentBlock};
 pub use embed::{Embedder, HashEmbedder, embedding_text};
 pub use error::IndexError;
-pub use fusion::{Fusion, reciprocal_rank_fusion};
+pub use fusion::{Fusion, Ranked, reciprocal_rank_fusion};
 pub use index::{
     ChunkInput, ComponentScore, ConsistencyReport, DocumentInput, KnowledgeIndex, SearchFilter,
     SearchHit, SearchMode, SearchRequest,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::IndexError;
 use crate::fulltext::{FullText, StoredChunk};
-use crate::fusion::{Fusion, Ranked, fuse};
+use crate::fusion::{Fusion, Ranked};
 use crate::hnsw::HnswParams;
 use crate::index::{
     ComponentScore, ConsistencyReport, DocumentInput, KnowledgeIndex, SearchHit, SearchMode,
@@ -37,6 +37,8 @@ impl LocalIndexConfig {
             dims,
             hnsw: HnswParams::default(),
             fusion: Fusion::default(),
+            // Depth 100 is on the plateau (nDCG@10 0.7344; 0.7320 at 50, 0.7343 at 200 with the
+            // default fusion) and reads a third of what 300 would.
             fusion_depth: 100,
         }
     }
@@ -160,7 +162,7 @@ impl LocalIndex {
         let ordered = match request.mode {
             SearchMode::Bm25 => bm25_list,
             SearchMode::Dense => dense_list,
-            SearchMode::Hybrid => fuse(options.fusion, &bm25_list, &dense_list),
+            SearchMode::Hybrid => options.fusion.fuse(&bm25_list, &dense_list),
         };
 
         let mut hits = Vec::with_capacity(k);

@@ -1,6 +1,6 @@
 //! Loading the BEIR-format data set and the vector files the embedding script writes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::Path;
 
@@ -87,6 +87,69 @@ pub fn chunk_embedding_text(chunk: &Chunk, context: bool) -> String {
     } else {
         chunk.text.clone()
     }
+}
+
+/// One chunking of the corpus in the speed set: its token bound, and whether chunks are
+/// embedded with their heading path (the paper title) in front, as the quality run does.
+#[derive(Debug, Clone, Copy)]
+pub struct Cut {
+    pub max_tokens: usize,
+    pub context: bool,
+}
+
+/// Parses `256+title,32,16`.
+pub fn parse_cuts(spec: &str) -> Vec<Cut> {
+    spec.split(',')
+        .map(|c| {
+            let (n, context) = match c.trim().strip_suffix("+title") {
+                Some(n) => (n, true),
+                None => (c.trim(), false),
+            };
+            Cut {
+                max_tokens: n.parse().unwrap_or_else(|_| panic!("cut {c:?}")),
+                context,
+            }
+        })
+        .collect()
+}
+
+/// A document of the speed set: one paper as cut by one chunking.
+pub struct SpeedDoc {
+    pub doc_id: String,
+    /// Chunks with the text each is embedded from.
+    pub chunks: Vec<(Chunk, String)>,
+}
+
+/// The ~100k-chunk speed set, all real text: the corpus chunked by each cut in turn (a paper
+/// cut at 32 tokens is a different document from the same paper cut at 256), dropping any
+/// chunk whose embedding text is already in the set, until `target` chunks. Deterministic,
+/// so the texts written for embedding and the vectors read back line up.
+pub fn speed_corpus(corpus: &Corpus, cuts: &[Cut], target: usize) -> Vec<SpeedDoc> {
+    let mut seen = HashSet::new();
+    let mut docs = Vec::new();
+    let mut total = 0;
+    for cut in cuts {
+        for ((id, _, _), doc_chunks) in corpus.docs.iter().zip(chunk_all(corpus, cut.max_tokens)) {
+            if total == target {
+                return docs;
+            }
+            let mut chunks = Vec::new();
+            for c in doc_chunks {
+                let t = chunk_embedding_text(&c, cut.context);
+                if total + chunks.len() < target && seen.insert(t.clone()) {
+                    chunks.push((c, t));
+                }
+            }
+            total += chunks.len();
+            if !chunks.is_empty() {
+                docs.push(SpeedDoc {
+                    doc_id: format!("{id}@{}", cut.max_tokens),
+                    chunks,
+                });
+            }
+        }
+    }
+    docs
 }
 
 pub fn write_texts(path: &Path, texts: impl Iterator<Item = String>) {

@@ -2,10 +2,14 @@
 //!
 //! Subcommands:
 //! - `texts`   chunk the corpus and write the texts to embed (chunks, then queries) as JSONL;
+//! - `speed-texts` the same for the ~100k-chunk speed set (several chunkings of the corpus);
 //! - `quality` index the corpus with precomputed vectors and report nDCG@10 / recall@100 for
 //!   BM25, dense and the fusion variants;
 //! - `speed`   ingestion throughput and query latency at ~100k chunks, and the HNSW graph's
 //!   recall@10 against exact search and queries/s (exports the vectors for the FAISS peer).
+//!
+//! Without `--vectors`, `quality` measures BM25 alone (for trying analyzers and chunk sizes
+//! without re-embedding).
 //!
 //! Vectors come from files so the embedder is swappable: today `embed.py` (sentence-transformers
 //! all-MiniLM-L6-v2); once the engine's embedder is wired, a flag can compute them in-process.
@@ -48,6 +52,13 @@ impl Args {
         })
     }
 
+    pub fn text(&self, name: &str, default: &str) -> String {
+        self.0
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| default.to_string())
+    }
+
     pub fn flag(&self, name: &str, default: bool) -> bool {
         self.0
             .get(name)
@@ -78,10 +89,30 @@ fn main() {
             );
             println!("{n}");
         }
+        "speed-texts" => {
+            let corpus = data::load(&args.path("data"));
+            let docs = data::speed_corpus(
+                &corpus,
+                &data::parse_cuts(&args.text("cuts", speed::DEFAULT_CUTS)),
+                args.num("chunks", speed::DEFAULT_CHUNKS),
+            );
+            let n: usize = docs.iter().map(|d| d.chunks.len()).sum();
+            let texts = docs
+                .iter()
+                .flat_map(|d| d.chunks.iter().map(|(_, t)| t.clone()))
+                .chain(corpus.queries.iter().map(|(_, q)| q.clone()));
+            data::write_texts(&args.path("out"), texts);
+            eprintln!(
+                "{} documents → {n} chunks; {} queries",
+                docs.len(),
+                corpus.queries.len()
+            );
+            println!("{n}");
+        }
         "quality" => quality::run(&args),
         "speed" => speed::run(&args),
         _ => {
-            eprintln!("usage: retrieval_bench texts|quality|speed --data DIR ...");
+            eprintln!("usage: retrieval_bench texts|speed-texts|quality|speed --data DIR ...");
             std::process::exit(2);
         }
     }
