@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+import os
+
 import httpx
 
 BASE, KEY, DATA, TARGET, FILES, PID = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]), Path(sys.argv[5]), sys.argv[6]
@@ -17,6 +19,8 @@ PER_FILE = 100
 def corpus_files():
     FILES.mkdir(parents=True, exist_ok=True)
     docs = [json.loads(line) for line in open(DATA / "corpus.jsonl")]
+    # MAX_DOCS: a smaller corpus, for a quick look at ingestion throughput.
+    docs = docs[: int(os.environ.get("MAX_DOCS", len(docs)))]
     paths = []
     for start in range(0, len(docs), PER_FILE):
         body = "".join(

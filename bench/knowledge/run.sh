@@ -4,6 +4,7 @@
 # p50/p99 once the index holds ~100k chunks.
 #
 #   bench/knowledge/run.sh [TARGET_CHUNKS] [THREADS]        # defaults: 100000 2
+#   MAX_DOCS=500 bench/knowledge/run.sh 1                    # a quick look: 500 abstracts once
 #
 # The corpus is SciFact's (../shared/data/scifact-train), 100 abstracts per Markdown file,
 # each abstract a section under its title. SciFact holds ~5k abstracts, so the corpus is

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use cairn_store::{Collection, Owner, Page};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::auth::Principal;
 use crate::error::ApiError;
@@ -108,7 +108,7 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let limit = params.limit.unwrap_or(50).clamp(1, 200);
     let user = &principal.user;
-    let mut items = app
+    let items = app
         .store
         .list_collections(
             &user.id,
@@ -119,16 +119,7 @@ pub async fn list(
             },
         )
         .await?;
-    let has_more = items.len() > limit as usize;
-    items.truncate(limit as usize);
-    let next_before = if has_more {
-        items.last().map(|c| c.created_at)
-    } else {
-        None
-    };
-    Ok(Json(
-        json!({ "object": "list", "data": items, "has_more": has_more, "next_before": next_before }),
-    ))
+    Ok(super::page::page(items, limit, |c| c.created_at))
 }
 
 /// A collection the caller may read; any other is indistinguishable from a missing one.

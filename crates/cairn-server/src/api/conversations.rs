@@ -129,7 +129,7 @@ pub async fn list(
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = params.limit.unwrap_or(50).clamp(1, 200);
-    let mut items = app
+    let items = app
         .store
         .list_conversations(
             &principal.user.id,
@@ -139,16 +139,7 @@ pub async fn list(
             },
         )
         .await?;
-    let has_more = items.len() > limit as usize;
-    items.truncate(limit as usize);
-    let next_before = if has_more {
-        items.last().map(|c| c.updated_at)
-    } else {
-        None
-    };
-    Ok(Json(
-        json!({ "object": "list", "data": items, "has_more": has_more, "next_before": next_before }),
-    ))
+    Ok(super::page::page(items, limit, |c| c.updated_at))
 }
 
 async fn owned(app: &AppState, principal: &Principal, id: &str) -> Result<Conversation, ApiError> {

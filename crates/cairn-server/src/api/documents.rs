@@ -267,7 +267,7 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let collection = readable(&app, &principal, &params.collection_id).await?;
     let limit = params.limit.unwrap_or(50).clamp(1, 200);
-    let mut items = app
+    let items = app
         .store
         .list_documents(
             &collection.id,
@@ -277,16 +277,7 @@ pub async fn list(
             },
         )
         .await?;
-    let has_more = items.len() > limit as usize;
-    items.truncate(limit as usize);
-    let next_before = if has_more {
-        items.last().map(|d| d.created_at)
-    } else {
-        None
-    };
-    Ok(Json(
-        json!({ "object": "list", "data": items, "has_more": has_more, "next_before": next_before }),
-    ))
+    Ok(super::page::page(items, limit, |d| d.created_at))
 }
 
 /// A document in a collection the caller may read.

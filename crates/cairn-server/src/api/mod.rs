@@ -7,6 +7,7 @@ mod documents;
 mod health;
 mod keys;
 mod memories;
+mod page;
 mod search;
 mod sse;
 mod usage;
