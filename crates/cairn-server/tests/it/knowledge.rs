@@ -88,14 +88,7 @@ pub async fn upload(
             reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()),
         );
     }
-    let response = s
-        .client
-        .post(format!("{}/api/documents", s.url))
-        .bearer_auth(key)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = s.upload_form(key, form).send().await.unwrap();
     let status = response.status();
     let body: Value = response.json().await.unwrap();
     assert_eq!(status, 202, "{body}");
@@ -300,9 +293,7 @@ async fn documents_are_ingested_searched_cited_and_deleted() {
 
     // Deleting a document removes it from every kind of search.
     let response = s
-        .client
-        .delete(format!("{}/api/documents/{handbook}", s.url))
-        .bearer_auth(&key)
+        .delete(&format!("/api/documents/{handbook}"), &key)
         .send()
         .await
         .unwrap();
@@ -399,26 +390,13 @@ async fn nobody_reads_a_collection_they_may_not() {
             "file",
             reqwest::multipart::Part::bytes(b"sneaky".to_vec()).file_name("x.txt"),
         );
-    let response = s
-        .client
-        .post(format!("{}/api/documents", s.url))
-        .bearer_auth(&bob)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = s.upload_form(&bob, form).send().await.unwrap();
     expect_error(response, 404, "not_found").await;
     for path in [
         format!("/api/documents/{document}"),
         format!("/api/collections/{private}"),
     ] {
-        let response = s
-            .client
-            .delete(format!("{}{path}", s.url))
-            .bearer_auth(&bob)
-            .send()
-            .await
-            .unwrap();
+        let response = s.delete(&path, &bob).send().await.unwrap();
         expect_error(response, 404, "not_found").await;
     }
     // Alice still has it all.
@@ -427,9 +405,7 @@ async fn nobody_reads_a_collection_they_may_not() {
 
     // Deleting the collection deletes its documents everywhere.
     let response = s
-        .client
-        .delete(format!("{}/api/collections/{private}", s.url))
-        .bearer_auth(&alice)
+        .delete(&format!("/api/collections/{private}"), &alice)
         .send()
         .await
         .unwrap();
@@ -489,14 +465,7 @@ async fn hostile_files_fail_alone_with_a_reason() {
         .unwrap();
     expect_error(response, 400, "invalid_value").await;
     let form = reqwest::multipart::Form::new().text("collection_id", collection.clone());
-    let response = s
-        .client
-        .post(format!("{}/api/documents", s.url))
-        .bearer_auth(&key)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = s.upload_form(&key, form).send().await.unwrap();
     expect_error(response, 400, "invalid_value").await;
     let form = reqwest::multipart::Form::new()
         .text("collection_id", collection.clone())
@@ -505,14 +474,7 @@ async fn hostile_files_fail_alone_with_a_reason() {
             "file",
             reqwest::multipart::Part::bytes(b"text".to_vec()).file_name("a.txt"),
         );
-    let response = s
-        .client
-        .post(format!("{}/api/documents", s.url))
-        .bearer_auth(&key)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = s.upload_form(&key, form).send().await.unwrap();
     expect_error(response, 400, "invalid_value").await;
 }
 

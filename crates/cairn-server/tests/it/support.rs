@@ -229,6 +229,24 @@ impl TestServer {
             .bearer_auth(key)
     }
 
+    pub fn delete(&self, path: &str, key: &str) -> reqwest::RequestBuilder {
+        self.client
+            .delete(format!("{}{path}", self.url))
+            .bearer_auth(key)
+    }
+
+    /// A multipart upload to `/api/documents`.
+    pub fn upload_form(
+        &self,
+        key: &str,
+        form: reqwest::multipart::Form,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .post(format!("{}/api/documents", self.url))
+            .bearer_auth(key)
+            .multipart(form)
+    }
+
     /// GET, expecting a JSON body.
     pub async fn get_json(&self, path: &str, key: &str) -> Value {
         self.get(path, key)
