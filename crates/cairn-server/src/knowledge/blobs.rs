@@ -87,6 +87,7 @@ impl Blobs {
         let _ = tokio::fs::remove_file(&pending.path).await;
     }
 
+    /// Removes a document's file, or any other name in the folder (a leftover upload).
     pub async fn remove(&self, document_id: &str) {
         let _ = tokio::fs::remove_file(self.path(document_id)).await;
     }
@@ -113,10 +114,6 @@ impl Blobs {
             .modified()
             .ok()?;
         modified.elapsed().ok()
-    }
-
-    pub async fn remove_name(&self, name: &str) {
-        let _ = tokio::fs::remove_file(self.dir.join(name)).await;
     }
 }
 

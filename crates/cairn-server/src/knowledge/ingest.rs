@@ -270,7 +270,7 @@ pub(super) async fn reconcile(app: &AppState) -> anyhow::Result<()> {
                 .await
                 .is_some_and(|age| age > ABANDONED_UPLOAD)
         {
-            knowledge.blobs.remove_name(&name).await;
+            knowledge.blobs.remove(&name).await;
         }
     }
     Ok(())

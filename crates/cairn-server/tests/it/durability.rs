@@ -240,9 +240,9 @@ async fn wait_ready(client: &reqwest::Client, url: &str) {
     }
 }
 
-async fn document_status(client: &reqwest::Client, url: &str, key: &str, id: &str) -> Value {
+async fn get_json(client: &reqwest::Client, url: &str, key: &str) -> Value {
     client
-        .get(format!("{url}/api/documents/{id}"))
+        .get(url)
         .bearer_auth(key)
         .send()
         .await
@@ -250,6 +250,10 @@ async fn document_status(client: &reqwest::Client, url: &str, key: &str, id: &st
         .json()
         .await
         .unwrap()
+}
+
+async fn document_status(client: &reqwest::Client, url: &str, key: &str, id: &str) -> Value {
+    get_json(client, &format!("{url}/api/documents/{id}"), key).await
 }
 
 async fn bm25(client: &reqwest::Client, url: &str, key: &str, query: &str) -> Vec<Value> {
@@ -324,15 +328,7 @@ async fn ingestion_survives_kill_9_and_the_index_follows_the_database() {
     );
     let wombat = bm25(&client, &url, &key, "wombat Wilma").await;
     let beta = wombat[0]["document_id"].as_str().unwrap().to_string();
-    let collections: Value = client
-        .get(format!("{url}/api/collections"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let collections = get_json(&client, &format!("{url}/api/collections"), &key).await;
     let collection = collections["data"][0]["id"].as_str().unwrap().to_string();
 
     // Delete one, then a large document; kill while it is being embedded.
