@@ -16,12 +16,14 @@ pub mod limits;
 pub mod memory;
 pub mod metering;
 pub mod openai;
+pub mod orchestration;
 pub mod pipeline;
 pub mod providers;
 pub mod serve;
 pub mod state;
 pub mod telemetry;
 pub mod util;
+pub mod writer;
 
 pub use api::router;
 pub use state::{App, AppParts, AppState};

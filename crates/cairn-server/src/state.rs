@@ -15,6 +15,7 @@ use crate::knowledge::Knowledge;
 use crate::limits::Limiter;
 use crate::memory::MemoryTasks;
 use crate::metering::Meter;
+use crate::orchestration::Runs;
 use crate::pipeline::{Budgets, Hook, RoutePolicy, TierDefault};
 use crate::providers::Provider;
 
@@ -34,6 +35,8 @@ pub struct App {
     pub knowledge: Knowledge,
     /// Background memory extraction (see `crate::memory`).
     pub memory_tasks: MemoryTasks,
+    /// Agent, workflow and article runs executing in this process.
+    pub runs: Runs,
 }
 
 /// What handlers receive: a cheap clone of the shared [`App`].
@@ -42,10 +45,13 @@ pub struct AppState(pub Arc<App>);
 
 impl AppState {
     /// Starts what runs in the background: metrics upkeep; local models pull and load; the
-    /// knowledge index opens (once the embedding model is ready) and ingestion resumes.
+    /// knowledge index opens (once the embedding model is ready) and ingestion resumes;
+    /// interrupted workflow runs and articles resume.
     pub fn start_background(&self) {
         self.start_models();
         crate::knowledge::start(self.clone());
+        let app = self.clone();
+        tokio::spawn(async move { crate::orchestration::resume(&app).await });
     }
 }
 
@@ -84,6 +90,7 @@ impl App {
             metrics: parts.metrics,
             knowledge: Knowledge::new(config.knowledge.clone(), &config.store.data_dir),
             memory_tasks: MemoryTasks::default(),
+            runs: Runs::default(),
             config,
         })
     }

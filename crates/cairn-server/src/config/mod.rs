@@ -6,7 +6,10 @@
 //!    names existing models, every model an existing provider), secrets resolved, units
 //!    applied. Nothing downstream re-checks what this module guarantees.
 
+mod orchestration;
 mod raw;
+
+pub use orchestration::{AgentConfig, HttpToolConfig, ToolsConfig};
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -30,6 +33,8 @@ pub struct Config {
     pub metering: MeteringConfig,
     pub knowledge: KnowledgeConfig,
     pub memory: MemoryConfig,
+    pub tools: ToolsConfig,
+    pub agent: AgentConfig,
     pub providers: BTreeMap<String, ProviderConfig>,
     pub models: BTreeMap<String, ModelConfig>,
     pub tiers: BTreeMap<String, TierConfig>,
@@ -240,6 +245,8 @@ impl Config {
         }
         let knowledge = knowledge(&raw.knowledge, &providers, &models, &mut problems);
         let memory = memory(&raw.memory, &models, &mut problems);
+        let tools = orchestration::tools(&raw.tools, &mut problems);
+        let agent = orchestration::agent(&raw.agent, &mut problems);
         let data_dir = if raw.store.data_dir.is_empty() {
             default_data_dir()
         } else {
@@ -258,6 +265,8 @@ impl Config {
             },
             knowledge,
             memory,
+            tools,
+            agent,
             providers,
             models,
             tiers,

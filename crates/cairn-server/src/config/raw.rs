@@ -14,6 +14,8 @@ pub struct RawConfig {
     pub metering: RawMetering,
     pub knowledge: RawKnowledge,
     pub memory: RawMemory,
+    pub tools: super::orchestration::RawTools,
+    pub agent: super::orchestration::RawAgent,
     #[serde(default)]
     pub providers: BTreeMap<String, RawProvider>,
     #[serde(default)]
