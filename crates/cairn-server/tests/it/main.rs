@@ -11,6 +11,7 @@ mod limits;
 mod local;
 mod memory;
 mod memory_eval;
+mod orchestration;
 mod support;
 mod upstream;
 mod usage;

@@ -65,6 +65,10 @@ provider = "up"
 target = "up-emb"
 kind = "embedding"
 
+[models.tools]
+provider = "up"
+target = "up-tools"
+
 [models.small]
 provider = "local"
 target = "smollm2-135m"
@@ -75,7 +79,7 @@ target = "all-minilm-l6-v2"
 kind = "embedding"
 
 [tiers.free]
-models = ["gpt", "nousage", "broken", "slow", "stall", "emb", "small", "minilm"]
+models = ["gpt", "nousage", "broken", "slow", "stall", "emb", "tools", "small", "minilm"]
 default_model = "gpt"
 requests_per_minute = 10000
 tokens_per_minute = 10000000

@@ -87,8 +87,9 @@ pub struct InputSpec {
     pub description: String,
 }
 
+/// Unknown fields are refused by the action's own struct: serde's `deny_unknown_fields`
+/// cannot be combined with `flatten` here.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Step {
     pub id: String,
     /// Run only when this expression is truthy; skipped otherwise.
