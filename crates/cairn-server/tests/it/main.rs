@@ -12,6 +12,7 @@ mod local;
 mod memory;
 mod memory_eval;
 mod orchestration;
+mod orchestration_local;
 mod support;
 mod upstream;
 mod usage;
