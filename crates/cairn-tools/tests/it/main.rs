@@ -3,3 +3,4 @@
 
 mod calculator;
 mod clock;
+mod fetch;
