@@ -30,6 +30,7 @@ const ADDRESS_SPACE_HEADROOM: u64 = 64 * 1024 * 1024;
 /// single-threaded child process that has nothing left to open; afterwards it can only
 /// compute, allocate (within its limits), write to stdout and stderr, and exit.
 pub fn confine(limits: &SandboxLimits) -> Result<(), ToolError> {
+    ensure_single_threaded()?;
     close_inherited_descriptors()?;
     set_resource_limits(limits)?;
     install_filter()
@@ -37,6 +38,22 @@ pub fn confine(limits: &SandboxLimits) -> Result<(), ToolError> {
 
 fn failed(what: &str) -> ToolError {
     ToolError::Sandbox(format!("{what}: {}", std::io::Error::last_os_error()))
+}
+
+/// The filter is installed on the calling thread only, so another thread (a runtime started
+/// before `run_child_if_requested` was called, say) would stay unconfined: refuse instead.
+fn ensure_single_threaded() -> Result<(), ToolError> {
+    let threads = std::fs::read_dir("/proc/self/task")
+        .map_err(|error| {
+            ToolError::Sandbox(format!("could not list this process's threads: {error}"))
+        })?
+        .count();
+    if threads != 1 {
+        return Err(ToolError::Sandbox(format!(
+            "the sandbox child has {threads} threads; call run_child_if_requested before starting any"
+        )));
+    }
+    Ok(())
 }
 
 /// Descriptors the server leaked without close-on-exec (a socket, a database) stay closed.

@@ -61,7 +61,8 @@ impl Output {
 }
 
 pub(crate) fn run(code: &str, limits: &SandboxLimits) -> Response {
-    match run_inner(code, limits) {
+    let out_of_memory = Rc::new(Cell::new(false));
+    match run_inner(code, limits, &out_of_memory) {
         Ok(response) => response,
         Err(error) => Response::Failed {
             message: format!("the interpreter failed: {error}"),
@@ -69,10 +70,14 @@ pub(crate) fn run(code: &str, limits: &SandboxLimits) -> Response {
     }
 }
 
-fn run_inner(code: &str, limits: &SandboxLimits) -> rquickjs::Result<Response> {
-    let out_of_memory = Rc::new(Cell::new(false));
-    let limit = usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX);
-    let runtime = Runtime::new_with_alloc(LimitedAllocator::new(limit, Rc::clone(&out_of_memory)))?;
+fn run_inner(
+    code: &str,
+    limits: &SandboxLimits,
+    out_of_memory: &Rc<Cell<bool>>,
+) -> rquickjs::Result<Response> {
+    let limit = Rc::new(Cell::new(usize::MAX));
+    let allocator = LimitedAllocator::new(Rc::clone(&limit), Rc::clone(out_of_memory));
+    let runtime = Runtime::new_with_alloc(allocator)?;
     runtime.set_max_stack_size(MAX_STACK_BYTES);
     let interrupted = Rc::new(Cell::new(false));
     let flag = Rc::clone(&interrupted);
@@ -99,6 +104,8 @@ fn run_inner(code: &str, limits: &SandboxLimits) -> rquickjs::Result<Response> {
             })?;
             ctx.globals().set("__cairn_write", write)?;
             ctx.eval::<(), _>(PRELUDE)?;
+            // From here on allocations count against the code's limit (see LimitedAllocator).
+            limit.set(usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX));
             let mut options = EvalOptions::default();
             options.global = true;
             options.strict = false;

@@ -6,15 +6,19 @@ use std::{cell::Cell, rc::Rc};
 
 use rquickjs::allocator::{Allocator, RustAllocator};
 
-/// Refuses an allocation that would take the total past `limit`, and remembers that it did.
+/// Refuses an allocation that would take the total past the limit, and remembers that it did.
+///
+/// The limit is shared so it can be set after the runtime and context exist: QuickJS does not
+/// always survive running out of memory while creating them (it crashed in testing), whereas
+/// running out while code runs is an ordinary, recoverable error.
 pub(crate) struct LimitedAllocator {
     used: usize,
-    limit: usize,
+    limit: Rc<Cell<usize>>,
     refused: Rc<Cell<bool>>,
 }
 
 impl LimitedAllocator {
-    pub(crate) fn new(limit: usize, refused: Rc<Cell<bool>>) -> LimitedAllocator {
+    pub(crate) fn new(limit: Rc<Cell<usize>>, refused: Rc<Cell<bool>>) -> LimitedAllocator {
         LimitedAllocator {
             used: 0,
             limit,
@@ -23,7 +27,7 @@ impl LimitedAllocator {
     }
 
     fn admit(&mut self, size: usize) -> bool {
-        if self.used.saturating_add(size) > self.limit {
+        if self.used.saturating_add(size) > self.limit.get() {
             self.refused.set(true);
             return false;
         }

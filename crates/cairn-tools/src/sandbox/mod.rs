@@ -72,7 +72,13 @@ pub struct SandboxOutput {
     pub value: Option<serde_json::Value>,
     /// Output or the value was cut at [`SandboxLimits::output_bytes`].
     pub truncated: bool,
+    /// Wall-clock time of the run, child start-up included.
+    #[serde(rename = "elapsed_ms", serialize_with = "as_millis")]
     pub elapsed: Duration,
+}
+
+fn as_millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u128(duration.as_millis())
 }
 
 /// Runs code in a child process of a given executable.

@@ -132,18 +132,32 @@ async fn has_no_files_network_or_modules() -> Result<(), Failed> {
     )
     .await?;
     assert_eq!(output.value, Some(serde_json::json!(vec!["undefined"; 7])));
-    for code in [
-        "require('fs').readFileSync('/etc/hostname')",
-        "import('fs')",
-        "import('std').then(std => std.loadFile('/etc/hostname'))",
-        "std.loadFile('/etc/hostname')",
-        "os.open('/etc/hostname', 0)",
-        "fetch('http://127.0.0.1/')",
-        "new XMLHttpRequest()",
-        "import * as std from 'std'; std.loadFile('/etc/hostname')",
+    for (code, expected) in [
+        (
+            "require('fs').readFileSync('/etc/hostname')",
+            "require is not defined",
+        ),
+        ("import('fs')", "could not load module 'fs'"),
+        (
+            "import('std').then(std => std.loadFile('/etc/hostname'))",
+            "could not load module 'std'",
+        ),
+        ("std.loadFile('/etc/hostname')", "std is not defined"),
+        ("os.open('/etc/hostname', 0)", "os is not defined"),
+        ("fetch('http://127.0.0.1/')", "fetch is not defined"),
+        ("new XMLHttpRequest()", "XMLHttpRequest is not defined"),
+        (
+            "import * as std from 'std'; std.loadFile('/etc/hostname')",
+            "SyntaxError",
+        ),
     ] {
         match run(code).await {
-            Err(ToolError::Code(message)) => assert!(!message.is_empty(), "{code:?}"),
+            Err(ToolError::Code(message)) => {
+                assert!(
+                    message.contains(expected),
+                    "{code:?}: {message:?} lacks {expected:?}"
+                )
+            }
             other => panic!("{code:?}: expected a code error, got {other:?}"),
         }
     }
@@ -201,6 +215,16 @@ async fn stops_memory_bombs() -> Result<(), Failed> {
         matches!(result, Err(ToolError::Code(ref message)) if message == "uncaught exception: null"),
         "{result:?}"
     );
+    // A limit too small for the interpreter itself is the same error.
+    let tiny = SandboxLimits {
+        memory_bytes: 4096,
+        ..SandboxLimits::default()
+    };
+    let result = run_javascript("1", &tiny).await;
+    assert!(
+        matches!(result, Err(ToolError::MemoryLimit(4096))),
+        "{result:?}"
+    );
     let message = ToolError::MemoryLimit(limits.memory_bytes).to_string();
     assert_eq!(message, "the code ran out of memory (its limit is 32 MiB)");
     Ok(())
@@ -212,7 +236,7 @@ async fn truncates_an_output_flood() -> Result<(), Failed> {
         ..SandboxLimits::default()
     };
     let output = run_javascript(
-        "for (let i = 0; i < 100000; i++) console.log('line ' + i); 'end'",
+        "for (let i = 0; i < 20000; i++) console.log('line ' + i); 'end'",
         &limits,
     )
     .await?;
