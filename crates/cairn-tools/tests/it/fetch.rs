@@ -14,17 +14,13 @@ use std::{
 };
 
 use async_trait::async_trait;
-use axum::{
-    Router,
-    body::Body,
-    extract::Path,
-    http::{StatusCode, header},
-    response::{IntoResponse, Redirect, Response},
-    routing::get,
-};
 use cairn_tools::{
     ToolError,
     fetch::{FetchPolicy, Fetcher, Resolver, is_public},
+};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::{TcpListener, TcpStream},
 };
 
 /// Resolves names from a table; anything else does not exist. No DNS is ever asked.
@@ -52,75 +48,82 @@ fn resolver(entries: &[(&str, &str)]) -> Arc<TableResolver> {
 }
 
 /// A server that counts its requests, so a test can tell that a refused fetch sent nothing.
+/// Plain HTTP/1.1 over tokio, one request per connection: enough for these tests, and it
+/// keeps an HTTP server framework out of this crate's graph.
 struct Server {
     addr: SocketAddr,
     hits: Arc<AtomicUsize>,
 }
 
-async fn serve(ip: &str, router: Router) -> Server {
-    let listener = tokio::net::TcpListener::bind((ip.parse::<IpAddr>().unwrap(), 0))
+async fn serve(ip: &str, redirect_to: Option<String>) -> Server {
+    let listener = TcpListener::bind((ip.parse::<IpAddr>().unwrap(), 0))
         .await
         .unwrap();
     let addr = listener.local_addr().unwrap();
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&hits);
-    let router = router.layer(axum::middleware::from_fn(
-        move |request: axum::extract::Request, next: axum::middleware::Next| {
+    let redirect_to: Arc<str> = redirect_to.unwrap_or_default().into();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
             counter.fetch_add(1, Ordering::SeqCst);
-            async move { next.run(request).await }
-        },
-    ));
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+            tokio::spawn(respond(stream, Arc::clone(&redirect_to)));
+        }
+    });
     Server { addr, hits }
 }
 
 /// The test site: pages, redirects, a big body, a slow one.
-fn site(redirect_to: Option<String>) -> Router {
-    let target = redirect_to.unwrap_or_default();
-    Router::new()
-        .route(
-            "/hello",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                    "hello from the site",
-                )
-            }),
+async fn respond(mut stream: TcpStream, redirect_to: Arc<str>) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).await.unwrap_or(0) == 0 {
+            return;
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    let path = head.split(' ').nth(1).unwrap_or("/").to_string();
+    let reply = |status: &str, headers: &str, body: &str| {
+        format!(
+            "HTTP/1.1 {status}\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
         )
-        .route("/moved", get(|| async { Redirect::to("/hello") }))
-        .route(
-            "/away",
-            get(move || async move { Redirect::temporary(&target) }),
-        )
-        .route(
-            "/loop/{n}",
-            get(|Path(n): Path<u32>| async move { Redirect::to(&format!("/loop/{}", n + 1)) }),
-        )
-        .route("/big", get(|| async { "é".repeat(50_000) }))
-        .route(
-            "/hang",
-            get(|| async {
-                tokio::time::sleep(Duration::from_secs(3600)).await;
-                "too late"
-            }),
-        )
-        .route(
-            "/trickle",
-            get(|| async {
-                let first =
-                    futures::stream::once(async { Ok::<_, io::Error>(bytes_of("first part")) });
-                let never = futures::stream::pending();
-                Response::new(Body::from_stream(futures::StreamExt::chain(first, never)))
-            }),
-        )
-        .route(
-            "/missing",
-            get(|| async { (StatusCode::NOT_FOUND, "no such page").into_response() }),
-        )
-}
-
-fn bytes_of(text: &str) -> axum::body::Bytes {
-    axum::body::Bytes::copy_from_slice(text.as_bytes())
+    };
+    let response = match path.as_str() {
+        "/hello" => reply(
+            "200 OK",
+            "content-type: text/plain; charset=utf-8\r\n",
+            "hello from the site",
+        ),
+        "/moved" => reply("301 Moved Permanently", "location: /hello\r\n", ""),
+        "/away" => reply(
+            "307 Temporary Redirect",
+            &format!("location: {redirect_to}\r\n"),
+            "",
+        ),
+        "/big" => reply("200 OK", "", &"é".repeat(50_000)),
+        "/missing" => reply("404 Not Found", "", "no such page"),
+        "/hang" => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            return;
+        }
+        "/trickle" => {
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\nfirst part")
+                .await;
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            return;
+        }
+        other => match other
+            .strip_prefix("/loop/")
+            .and_then(|n| n.parse::<u32>().ok())
+        {
+            Some(n) => reply("302 Found", &format!("location: /loop/{}\r\n", n + 1), ""),
+            None => reply("404 Not Found", "", ""),
+        },
+    };
+    let _ = stream.write_all(response.as_bytes()).await;
 }
 
 fn policy(hosts: &[&str], networks: &[&str]) -> FetchPolicy {
@@ -205,7 +208,7 @@ fn public_and_non_public_addresses() {
 
 #[tokio::test]
 async fn loopback_is_refused_without_an_exception() {
-    let server = serve("127.0.0.1", site(None)).await;
+    let server = serve("127.0.0.1", None).await;
     let fetcher = Fetcher::new(policy(&["*"], &[])).unwrap();
     assert_refused_address(
         fetcher
@@ -251,7 +254,7 @@ async fn odd_spellings_of_internal_addresses_are_refused() {
 
 #[tokio::test]
 async fn names_resolving_to_internal_addresses_are_refused() {
-    let server = serve("127.0.0.1", site(None)).await;
+    let server = serve("127.0.0.1", None).await;
     let port = server.addr.port();
     let table = resolver(&[
         ("private.test", "10.0.0.5"),
@@ -339,7 +342,7 @@ async fn hosts_off_the_allow_list_and_other_schemes_are_refused() {
 
 #[tokio::test]
 async fn an_allowed_network_is_fetched() {
-    let server = serve("127.0.0.1", site(None)).await;
+    let server = serve("127.0.0.1", None).await;
     let port = server.addr.port();
     let table = resolver(&[("wiki.internal", "127.0.0.1")]);
     let fetcher = Fetcher::with_resolver(
@@ -376,7 +379,7 @@ async fn an_allowed_network_is_fetched() {
 #[tokio::test]
 async fn redirects_are_checked_at_every_hop() {
     // The secret server listens on another loopback address that the policy does not allow.
-    let secret = serve("127.0.0.2", site(None)).await;
+    let secret = serve("127.0.0.2", None).await;
     let secret_url = format!("http://127.0.0.2:{}/hello", secret.addr.port());
     let table = resolver(&[
         ("site.test", "127.0.0.1"),
@@ -400,7 +403,7 @@ async fn redirects_are_checked_at_every_hop() {
         ),
     ];
     for (target, what) in targets {
-        let site = serve("127.0.0.1", site(Some(target))).await;
+        let site = serve("127.0.0.1", Some(target)).await;
         let fetcher =
             Fetcher::with_resolver(policy(&["*"], &["127.0.0.1/32"]), Arc::clone(&table) as _)
                 .unwrap();
@@ -422,7 +425,7 @@ async fn redirects_are_checked_at_every_hop() {
         "the secret server was never reached"
     );
 
-    let site = serve("127.0.0.1", site(Some("http://elsewhere.test/".into()))).await;
+    let site = serve("127.0.0.1", Some("http://elsewhere.test/".into())).await;
     let fetcher = Fetcher::with_resolver(
         policy(&["site.test"], &["127.0.0.1/32"]),
         Arc::clone(&table) as _,
@@ -436,7 +439,7 @@ async fn redirects_are_checked_at_every_hop() {
         "{result:?}"
     );
 
-    let site = serve("127.0.0.1", self::site(Some("file:///etc/passwd".into()))).await;
+    let site = serve("127.0.0.1", Some("file:///etc/passwd".into())).await;
     let result = fetcher
         .fetch(&format!("http://site.test:{}/away", site.addr.port()))
         .await;
@@ -448,7 +451,7 @@ async fn redirects_are_checked_at_every_hop() {
 
 #[tokio::test]
 async fn redirects_stop_at_the_limit() {
-    let server = serve("127.0.0.1", site(None)).await;
+    let server = serve("127.0.0.1", None).await;
     let url = format!("http://127.0.0.1:{}/loop/0", server.addr.port());
     let fetcher = Fetcher::new(FetchPolicy {
         max_redirects: 3,
@@ -477,7 +480,7 @@ async fn redirects_stop_at_the_limit() {
 
 #[tokio::test]
 async fn bodies_are_cut_at_the_size_cap() {
-    let server = serve("127.0.0.1", site(None)).await;
+    let server = serve("127.0.0.1", None).await;
     let url = format!("http://127.0.0.1:{}/big", server.addr.port());
     // 1001 bytes ends halfway through a two-byte "é": the half is dropped, not mangled.
     let fetcher = Fetcher::new(FetchPolicy {
@@ -500,7 +503,7 @@ async fn bodies_are_cut_at_the_size_cap() {
 
 #[tokio::test]
 async fn the_timeout_covers_the_whole_fetch() {
-    let server = serve("127.0.0.1", site(None)).await;
+    let server = serve("127.0.0.1", None).await;
     let fetcher = Fetcher::new(FetchPolicy {
         timeout: Duration::from_millis(300),
         ..policy(&["127.0.0.1"], &["127.0.0.1/32"])
