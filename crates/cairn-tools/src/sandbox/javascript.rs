@@ -127,12 +127,11 @@ fn run_inner(
                 },
                 None => value,
             };
-            Ok(Ok(to_json(
-                &ctx,
-                value,
-                limits.output_bytes,
-                &mut output.borrow_mut().truncated,
-            )))
+            // Not borrowing the output meanwhile: a toJSON method may call console.log.
+            let mut too_long = false;
+            let json = to_json(&ctx, value, limits.output_bytes, &mut too_long);
+            output.borrow_mut().truncated |= too_long;
+            Ok(Ok(json))
         },
     )?;
 
@@ -143,18 +142,10 @@ fn run_inner(
     if out_of_memory.get() && outcome.is_err() {
         return Ok(Response::MemoryLimit);
     }
-    let Output {
-        text, truncated, ..
-    } = Rc::try_unwrap(output)
-        .map(RefCell::into_inner)
-        .unwrap_or_else(|shared| {
-            let output = shared.borrow();
-            Output {
-                text: output.text.clone(),
-                cap: output.cap,
-                truncated: output.truncated,
-            }
-        });
+    let (text, truncated) = {
+        let mut output = output.borrow_mut();
+        (std::mem::take(&mut output.text), output.truncated)
+    };
     Ok(match outcome {
         Ok(value) => Response::Finished {
             stdout: text,

@@ -84,6 +84,11 @@ async fn captures_console_output() -> Result<(), Failed> {
     .await?;
     assert_eq!(output.stdout, "sum 3 {\"x\":[1,2]}\né\nundefined\n");
     assert_eq!(output.value, Some(serde_json::json!("done")));
+    let output = run("({ toJSON() { console.log('serialising'); return [1]; } })").await?;
+    assert_eq!(
+        (output.stdout.as_str(), output.value),
+        ("serialising\n", Some(serde_json::json!([1])))
+    );
     Ok(())
 }
 
