@@ -46,8 +46,18 @@ pub fn trials() -> Vec<Trial> {
     ]
 }
 
+/// Limits for tests that are not about time: on a loaded machine (2 cores, parallel tests,
+/// QuickJS unoptimised in debug builds) the defaults can be too tight for a correct run.
+fn roomy() -> SandboxLimits {
+    SandboxLimits {
+        wall: Duration::from_secs(120),
+        cpu: Duration::from_secs(60),
+        ..SandboxLimits::default()
+    }
+}
+
 async fn run(code: &str) -> Result<SandboxOutput, ToolError> {
-    run_javascript(code, &SandboxLimits::default()).await
+    run_javascript(code, &roomy()).await
 }
 
 async fn computes_a_result() -> Result<(), Failed> {
@@ -193,7 +203,7 @@ async fn stops_an_endless_loop() -> Result<(), Failed> {
 async fn stops_memory_bombs() -> Result<(), Failed> {
     let limits = SandboxLimits {
         memory_bytes: 32 * 1024 * 1024,
-        ..SandboxLimits::default()
+        ..roomy()
     };
     for code in [
         "let s = 'x'; while (true) s += s;",
@@ -223,7 +233,7 @@ async fn stops_memory_bombs() -> Result<(), Failed> {
     // A limit too small for the interpreter itself is the same error.
     let tiny = SandboxLimits {
         memory_bytes: 4096,
-        ..SandboxLimits::default()
+        ..roomy()
     };
     let result = run_javascript("1", &tiny).await;
     assert!(
@@ -238,7 +248,7 @@ async fn stops_memory_bombs() -> Result<(), Failed> {
 async fn truncates_an_output_flood() -> Result<(), Failed> {
     let limits = SandboxLimits {
         output_bytes: 1000,
-        ..SandboxLimits::default()
+        ..roomy()
     };
     let output = run_javascript(
         "for (let i = 0; i < 20000; i++) console.log('line ' + i); 'end'",
