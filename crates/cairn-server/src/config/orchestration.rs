@@ -21,6 +21,10 @@ pub struct RawTools {
     pub code_enabled: bool,
     pub code_timeout_ms: u64,
     pub code_memory_mb: u64,
+    /// The executable that runs sandboxed code (it must be a `cairn` binary); empty: the
+    /// running one. Tests that host the server inside a test binary point it at `cairn`.
+    #[serde(default)]
+    pub code_runner: String,
     /// Operator-defined tools that call an HTTP endpoint with the model's arguments.
     #[serde(default)]
     pub http: Vec<RawHttpTool>,
@@ -67,6 +71,8 @@ pub struct ToolsConfig {
     pub code_enabled: bool,
     pub code_timeout: Duration,
     pub code_memory_bytes: u64,
+    /// `None`: the running executable.
+    pub code_runner: Option<std::path::PathBuf>,
     pub http: Vec<HttpToolConfig>,
 }
 
@@ -172,6 +178,7 @@ pub fn tools(raw: &RawTools, problems: &mut Vec<String>) -> ToolsConfig {
         code_enabled: raw.code_enabled,
         code_timeout: Duration::from_millis(raw.code_timeout_ms),
         code_memory_bytes: raw.code_memory_mb * 1024 * 1024,
+        code_runner: (!raw.code_runner.is_empty()).then(|| raw.code_runner.clone().into()),
         http,
     }
 }

@@ -520,3 +520,202 @@ async fn templates_are_versioned_rendered_and_override_built_ins() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_agent_calls_a_tool_through_native_tool_calls_and_records_every_step() {
+    let s = TestServer::start().await;
+    let (_, key) = s.user("free").await;
+    let run = s
+        .post_json(
+            "/api/agent/runs",
+            &key,
+            &json!({"task": "compute 1234 * 5678?", "model": "tools", "tools": ["calculator"], "wait": true}),
+        )
+        .await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(
+        run["output"]["answer"],
+        "the answer is {\"expression\":\"1234 * 5678\",\"result\":\"7006652\"}"
+    );
+    assert_eq!(run["output"]["tool_calls"], 1);
+    let steps = run["steps"].as_array().unwrap();
+    let kinds: Vec<&str> = steps.iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["model", "tool", "model"]);
+    assert_eq!(steps[1]["input"]["tool"], "calculator");
+    assert_eq!(steps[1]["input"]["arguments"]["expression"], "1234 * 5678");
+    assert_eq!(steps[1]["output"]["result"], "7006652");
+    // The model saw the tool through the OpenAI tools API, and its result as a tool message.
+    let received = s.upstream.received.lock().unwrap().clone();
+    let last = received
+        .iter()
+        .rev()
+        .find(|r| r["model"] == "up-tools")
+        .unwrap();
+    assert_eq!(last["tools"][0]["function"]["name"], "calculator");
+    assert!(
+        last["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["role"] == "tool" && m["tool_call_id"] == "call_1")
+    );
+
+    // Limits: one step is not enough for a tool call and an answer.
+    let run = s
+        .post_json(
+            "/api/agent/runs",
+            &key,
+            &json!({"task": "compute 2 + 2", "model": "tools", "tools": ["calculator"], "max_steps": 1, "wait": true}),
+        )
+        .await;
+    assert_eq!(run["status"], "failed");
+    assert!(
+        run["error"].as_str().unwrap().contains("limit of 1 steps"),
+        "{run}"
+    );
+
+    // A tool failure is an observation, not a crash: bad arithmetic comes back as an error
+    // the model reads, and the run still ends with an answer.
+    let run = s
+        .post_json(
+            "/api/agent/runs",
+            &key,
+            &json!({"task": "compute 1 / 0", "model": "tools", "tools": ["calculator"], "wait": true}),
+        )
+        .await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(step(&run, "002-tool")["status"], "failed");
+    assert!(
+        step(&run, "002-tool")["error"]
+            .as_str()
+            .unwrap()
+            .contains("division by zero"),
+        "{run}"
+    );
+
+    for (body, param) in [
+        (json!({"task": " "}), "task"),
+        (json!({"task": "x", "tools": ["teleport"]}), "tools"),
+        (json!({"task": "x", "max_steps": 0}), "max_steps"),
+        (json!({"task": "x", "max_steps": 1000}), "max_steps"),
+    ] {
+        let response = s.post("/api/agent/runs", &key, &body).send().await.unwrap();
+        let error = expect_error(response, 400, "invalid_value").await;
+        assert_eq!(error["error"]["param"], param, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_cancelled_agent_stops_and_says_so() {
+    let s = TestServer::start().await;
+    let (_, key) = s.user("free").await;
+    let run = s
+        .post_json(
+            "/api/agent/runs",
+            &key,
+            &json!({"task": "think slowly", "model": "slow", "tools": []}),
+        )
+        .await;
+    let id = run["id"].as_str().unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    s.post_json(&format!("/api/runs/{id}/cancel"), &key, &json!({}))
+        .await;
+    let run = settled(&s, &key, id).await;
+    assert_eq!(run["status"], "cancelled", "{run}");
+    let listed = s.get_json("/api/runs?kind=agent", &key).await;
+    assert_eq!(listed["data"][0]["id"], id);
+}
+
+const SANDBOXED: &str = r#"
+name = "sandboxed"
+[inputs.code]
+type = "string"
+required = true
+[[steps]]
+id = "run"
+kind = "tool"
+tool = "run_code"
+arguments = { code = "{{ inputs.code }}" }
+"#;
+
+async fn run_code(s: &TestServer, key: &str, code: &str) -> Value {
+    s.post_json(
+        "/api/workflows/runs",
+        key,
+        &json!({"workflow": SANDBOXED, "inputs": {"code": code}, "wait": true}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_code_tool_runs_javascript_without_files_network_or_forever() {
+    let s = TestServer::start().await;
+    let (_, key) = s.user("free").await;
+    let ok = run_code(
+        &s,
+        &key,
+        "let t = 0; for (let i = 1; i <= 100; i++) t += i; console.log('sum', t); t",
+    )
+    .await;
+    assert_eq!(ok["status"], "succeeded", "{ok}");
+    assert_eq!(step(&ok, "run")["output"]["value"], 5050);
+    assert_eq!(step(&ok, "run")["output"]["stdout"], "sum 5050\n");
+
+    for (code, expected) in [
+        ("require('fs').readFileSync('/etc/hostname')", "require"),
+        ("fetch('http://127.0.0.1/')", "fetch"),
+        ("while (true) {}", "stopped"),
+        ("let s = 'x'; while (true) s += s;", "memory"),
+    ] {
+        let run = run_code(&s, &key, code).await;
+        assert_eq!(run["status"], "failed", "{code}: {run}");
+        let error = run["error"].as_str().unwrap();
+        assert!(error.contains(expected), "{code}: {error}");
+    }
+}
+
+#[tokio::test]
+async fn http_fetch_refuses_loopback_even_when_allowed_by_name() {
+    let s = TestServer::start_with(|config| {
+        config.replacen(
+            "[tools]\n",
+            "[tools]\nfetch_allow_hosts = [\"localhost\", \"127.0.0.1\"]\n",
+            1,
+        )
+    })
+    .await;
+    let (_, key) = s.user("free").await;
+    let tools = s.get_json("/api/tools", &key).await;
+    assert!(tools.to_string().contains("http_fetch"), "{tools}");
+    let workflow = r#"
+name = "fetch"
+[inputs.url]
+type = "string"
+required = true
+[[steps]]
+id = "get"
+kind = "tool"
+tool = "http_fetch"
+arguments = { url = "{{ inputs.url }}" }
+"#;
+    for url in [
+        format!("{}/healthz", s.url),
+        s.url.replace("127.0.0.1", "localhost") + "/healthz",
+    ] {
+        let run = s
+            .post_json(
+                "/api/workflows/runs",
+                &key,
+                &json!({"workflow": workflow, "inputs": {"url": url}, "wait": true}),
+            )
+            .await;
+        assert_eq!(run["status"], "failed", "{url}: {run}");
+        let error = run["error"].as_str().unwrap();
+        assert!(
+            error.contains("not a public address")
+                || error.contains("loopback")
+                || error.contains("public"),
+            "{url}: {error}"
+        );
+    }
+}

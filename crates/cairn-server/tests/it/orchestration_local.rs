@@ -34,7 +34,10 @@ pub async fn local_server() -> TestServer {
             "{}{LOCAL}",
             config
                 .replace("[providers.local]\nkind = \"local\"\n", "")
-                .replace("\"small\", \"minilm\"]", "\"small\", \"medium\", \"minilm\"]")
+                .replace(
+                    "\"small\", \"minilm\"]",
+                    "\"small\", \"medium\", \"minilm\"]"
+                )
         )
     })
     .await;
@@ -57,7 +60,10 @@ pub async fn local_server() -> TestServer {
         {
             return s;
         }
-        assert!(!body.to_string().contains("failed"), "a model failed: {body}");
+        assert!(
+            !body.to_string().contains("failed"),
+            "a model failed: {body}"
+        );
         assert!(Instant::now() < deadline, "the models did not load: {body}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -88,7 +94,13 @@ async fn the_originality_check_flags_a_planted_copy_with_its_source_and_not_orig
     let s = local_server().await;
     let (_, key) = s.user("free").await;
     let collection = create_collection(&s, &key, "garden").await;
-    let uploaded = upload(&s, &key, &collection, &[("compost.md", COMPOST.as_bytes().to_vec())]).await;
+    let uploaded = upload(
+        &s,
+        &key,
+        &collection,
+        &[("compost.md", COMPOST.as_bytes().to_vec())],
+    )
+    .await;
     let id = uploaded[0]["document"]["id"].as_str().unwrap().to_string();
     assert_eq!(settle(&s, &key, &[id]).await[0]["status"], "indexed");
 
@@ -138,7 +150,10 @@ async fn the_originality_check_flags_a_planted_copy_with_its_source_and_not_orig
     assert!(excerpt.contains("well-managed heap is ready"), "{source}");
 
     let clean = &report["sections"][1];
-    assert_eq!(clean["flagged"], false, "original text was flagged: {clean}");
+    assert_eq!(
+        clean["flagged"], false,
+        "original text was flagged: {clean}"
+    );
     assert_eq!(report["similarity_checked"], true);
     assert_eq!(report["knowledge_checked"], true);
 }
@@ -150,7 +165,10 @@ async fn article_settled(s: &TestServer, key: &str, id: &str) -> Value {
         if article["status"] != "running" {
             return article;
         }
-        assert!(Instant::now() < deadline, "the article did not settle: {article}");
+        assert!(
+            Instant::now() < deadline,
+            "the article did not settle: {article}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -179,7 +197,10 @@ async fn the_writer_produces_a_structured_article_with_every_stage_stored() {
     let waiting = article_settled(&s, &key, &id).await;
     assert_eq!(waiting["status"], "waiting", "{waiting}");
     let outline = waiting["outline"].clone();
-    assert!(outline["title"].as_str().is_some_and(|t| !t.is_empty()), "{outline}");
+    assert!(
+        outline["title"].as_str().is_some_and(|t| !t.is_empty()),
+        "{outline}"
+    );
     let sections = outline["sections"].as_array().unwrap();
     assert!(sections.len() >= 2, "{outline}");
     let keywords = &waiting["stages"][0];
@@ -191,13 +212,21 @@ async fn the_writer_produces_a_structured_article_with_every_stage_stored() {
     edited["sections"] = json!([sections[0].clone(), sections[1].clone()]);
     edited["sections"][1]["heading"] = json!("Morning watering and leaf disease");
     let response = s
-        .post(&format!("/api/articles/{id}/continue"), &key, &json!({"outline": {"title": ""}}))
+        .post(
+            &format!("/api/articles/{id}/continue"),
+            &key,
+            &json!({"outline": {"title": ""}}),
+        )
         .send()
         .await
         .unwrap();
     crate::support::expect_error(response, 400, "invalid_value").await;
-    s.post_json(&format!("/api/articles/{id}/continue"), &key, &json!({"outline": edited}))
-        .await;
+    s.post_json(
+        &format!("/api/articles/{id}/continue"),
+        &key,
+        &json!({"outline": edited}),
+    )
+    .await;
 
     let done = article_settled(&s, &key, &id).await;
     assert_eq!(done["status"], "succeeded", "{done}");
@@ -207,7 +236,16 @@ async fn the_writer_produces_a_structured_article_with_every_stage_stored() {
         .iter()
         .map(|s| s["stage"].as_str().unwrap())
         .collect();
-    for stage in ["keywords", "outline", "approved_outline", "drafts", "edited", "originality", "meta", "article"] {
+    for stage in [
+        "keywords",
+        "outline",
+        "approved_outline",
+        "drafts",
+        "edited",
+        "originality",
+        "meta",
+        "article",
+    ] {
         assert!(stages.contains(&stage), "{stage} missing from {stages:?}");
     }
     for stage in done["stages"].as_array().unwrap() {
@@ -216,12 +254,27 @@ async fn the_writer_produces_a_structured_article_with_every_stage_stored() {
             "{stage}"
         );
     }
-    let drafts = done["stages"].as_array().unwrap().iter().find(|s| s["stage"] == "drafts").unwrap();
-    assert_eq!(drafts["items"].as_array().unwrap().len(), 2, "a draft per section");
+    let drafts = done["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "drafts")
+        .unwrap();
+    assert_eq!(
+        drafts["items"].as_array().unwrap().len(),
+        2,
+        "a draft per section"
+    );
     let article = &done["article"];
     let markdown = article["markdown"].as_str().unwrap();
-    assert!(markdown.starts_with(&format!("# {}", edited["title"].as_str().unwrap())), "{markdown}");
-    assert!(markdown.contains("\n## Morning watering and leaf disease\n"), "{markdown}");
+    assert!(
+        markdown.starts_with(&format!("# {}", edited["title"].as_str().unwrap())),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("\n## Morning watering and leaf disease\n"),
+        "{markdown}"
+    );
     assert_eq!(markdown.matches("\n## ").count(), 2, "{markdown}");
     assert!(article["words"].as_u64().unwrap() > 40, "{article}");
     assert!(article["reading_minutes"].as_u64().unwrap() >= 1);
@@ -236,14 +289,37 @@ async fn the_writer_produces_a_structured_article_with_every_stage_stored() {
         .await
         .unwrap();
     assert_eq!(html.status(), 200);
-    assert!(html.text().await.unwrap().contains("<h2>Morning watering and leaf disease</h2>"));
-    let before = done["stages"].as_array().unwrap().iter().find(|s| s["stage"] == "keywords").unwrap()["output"].clone();
-    s.post_json(&format!("/api/articles/{id}/stages/meta/rerun"), &key, &json!({}))
-        .await;
+    assert!(
+        html.text()
+            .await
+            .unwrap()
+            .contains("<h2>Morning watering and leaf disease</h2>")
+    );
+    let before = done["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "keywords")
+        .unwrap()["output"]
+        .clone();
+    s.post_json(
+        &format!("/api/articles/{id}/stages/meta/rerun"),
+        &key,
+        &json!({}),
+    )
+    .await;
     let again = article_settled(&s, &key, &id).await;
     assert_eq!(again["status"], "succeeded", "{again}");
-    let keywords_after = again["stages"].as_array().unwrap().iter().find(|s| s["stage"] == "keywords").unwrap();
-    assert_eq!(keywords_after["output"], before, "an unrelated stage was kept");
+    let keywords_after = again["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "keywords")
+        .unwrap();
+    assert_eq!(
+        keywords_after["output"], before,
+        "an unrelated stage was kept"
+    );
     let listed = s.get_json("/api/articles", &key).await;
     assert_eq!(listed["data"][0]["id"], id.as_str());
 }

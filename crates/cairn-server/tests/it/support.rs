@@ -14,9 +14,13 @@ use serde_json::Value;
 use crate::upstream::Upstream;
 
 pub fn config_text(upstream_url: &str) -> String {
+    let cairn = env!("CARGO_BIN_EXE_cairn");
     format!(
         r#"
 default_tier = "free"
+
+[tools]
+code_runner = "{cairn}"
 
 [metering]
 flush_interval_ms = 20
