@@ -231,6 +231,7 @@ pub trait OrchestrationStore: Send + Sync {
     /// A run's steps in the order they first started.
     async fn list_steps(&self, run_id: &str) -> Result<Vec<RunStep>>;
     /// Forgets steps so that they run again: those whose key is in `keys` or starts with
-    /// one of them followed by `[` (a map's items). Returns how many were removed.
+    /// one of them followed by `[` (a map's items) or `.` (an agent step's turns). Returns
+    /// how many were removed.
     async fn delete_steps(&self, run_id: &str, keys: &[String]) -> Result<u64>;
 }

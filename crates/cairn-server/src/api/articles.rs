@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cairn_store::{Page, RunKind, RunStatus};
+use cairn_store::{Page, Run, RunKind, RunStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -17,11 +17,16 @@ use crate::orchestration::workflow;
 use crate::state::AppState;
 use crate::writer::{self, ArticleRequest, ArticleView};
 
-async fn article(app: &AppState, principal: &Principal, id: &str) -> Result<ArticleView, ApiError> {
+async fn article_run(app: &AppState, principal: &Principal, id: &str) -> Result<Run, ApiError> {
     let run = workflow::owned(app, principal, id).await?;
     if run.kind != RunKind::Article {
         return Err(ApiError::not_found("article"));
     }
+    Ok(run)
+}
+
+async fn article(app: &AppState, principal: &Principal, id: &str) -> Result<ArticleView, ApiError> {
+    let run = article_run(app, principal, id).await?;
     let steps = app.store.list_steps(&run.id).await?;
     Ok(writer::view(&run, &steps))
 }
@@ -153,13 +158,11 @@ pub async fn rerun_stage(
     principal: Principal,
     Path((id, stage)): Path<(String, String)>,
 ) -> Result<Json<ArticleView>, ApiError> {
-    article(&app, &principal, &id).await?;
-    if !writer::stage_names().contains(&stage.as_str()) {
+    let run = article_run(&app, &principal, &id).await?;
+    let stages = writer::stage_names(&run);
+    if !stages.contains(&stage) {
         return Err(ApiError::invalid(
-            format!(
-                "no stage '{stage}'; the stages are {}",
-                writer::stage_names().join(", ")
-            ),
+            format!("no stage '{stage}'; the stages are {}", stages.join(", ")),
             Some("stage"),
         ));
     }

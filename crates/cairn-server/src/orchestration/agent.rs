@@ -162,29 +162,26 @@ enum Decision {
     Calls(Vec<(String, String, Result<Value, String>)>),
 }
 
-pub async fn execute(
+/// Runs an agent on a task: the whole of an agent run, or one step of a workflow (then its
+/// turns and tool calls are stored under `prefix`, e.g. `research.001-model`, and `role`
+/// is the system prompt's first paragraph).
+pub async fn run_task(
     app: &AppState,
     caller: &Caller,
     run: &Run,
+    prefix: &str,
+    task: &AgentTask,
+    role: Option<&str>,
     cancel: &CancellationToken,
-) -> Outcome {
-    let task: AgentTask = match serde_json::from_value(run.input.clone()) {
-        Ok(t) => t,
-        Err(e) => {
-            return Outcome::Stopped(Interrupt::Failed(format!(
-                "the stored task cannot be read: {e}"
-            )));
-        }
-    };
-    let specs = match tools::select(app, &task.tools) {
-        Ok(s) => s,
-        Err(e) => return Outcome::Stopped(Interrupt::Failed(e)),
-    };
+) -> Result<Value, Interrupt> {
+    let specs = tools::select(app, &task.tools).map_err(Interrupt::Failed)?;
     let protocol = protocol_for(app, &caller.principal, task.model.as_deref());
     let mut agent = Agent {
         app,
         caller,
         run,
+        prefix: prefix.to_string(),
+        role: role.map(str::to_string),
         specs,
         protocol,
         model: task.model.clone(),
@@ -199,14 +196,31 @@ pub async fn execute(
     };
     let remaining = agent.budget.remaining();
     let work = agent.run_loop(&task.task);
-    let result = tokio::select! {
+    tokio::select! {
         r = work => r,
         () = cancel.cancelled() => Err(Interrupt::Cancelled),
         () = tokio::time::sleep(remaining) => Err(Interrupt::Failed(format!(
             "stopped without an answer: the time limit of {} ms was reached",
             task.limits.timeout_ms
         ))),
+    }
+}
+
+pub async fn execute(
+    app: &AppState,
+    caller: &Caller,
+    run: &Run,
+    cancel: &CancellationToken,
+) -> Outcome {
+    let task: AgentTask = match serde_json::from_value(run.input.clone()) {
+        Ok(t) => t,
+        Err(e) => {
+            return Outcome::Stopped(Interrupt::Failed(format!(
+                "the stored task cannot be read: {e}"
+            )));
+        }
     };
+    let result = run_task(app, caller, run, "", &task, None, cancel).await;
     match result {
         Ok(output) => Outcome::Finished(output),
         Err(interrupt) => Outcome::Stopped(interrupt),
@@ -217,6 +231,10 @@ struct Agent<'a> {
     app: &'a AppState,
     caller: &'a Caller,
     run: &'a Run,
+    /// Step keys start with this (an agent inside a workflow step).
+    prefix: String,
+    /// Who the agent is, for the system prompt (a writer team's researcher, say).
+    role: Option<String>,
     specs: Vec<ToolSpec>,
     protocol: Protocol,
     model: Option<String>,
@@ -257,7 +275,8 @@ impl Agent<'_> {
     }
 
     fn system_prompt(&self) -> String {
-        let mut prompt = String::from(
+        let mut prompt = self.role.clone().map(|r| r + "\n\n").unwrap_or_default();
+        prompt.push_str(
             "You are a careful assistant that solves the user's task step by step. Use a tool \
              whenever it gives a more reliable result than your own knowledge: always use the \
              calculator for arithmetic. When you have the result, give the final answer.\n",
@@ -498,7 +517,11 @@ impl Agent<'_> {
 
     fn next_key(&mut self, kind: &str) -> String {
         self.seq += 1;
-        format!("{:03}-{kind}", self.seq)
+        if self.prefix.is_empty() {
+            format!("{:03}-{kind}", self.seq)
+        } else {
+            format!("{}.{:03}-{kind}", self.prefix, self.seq)
+        }
     }
 
     #[allow(clippy::too_many_arguments)]

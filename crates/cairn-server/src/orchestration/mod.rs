@@ -14,7 +14,7 @@ pub mod workflow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use cairn_store::{Run, RunKind, RunStatus, RunUpdate};
+use cairn_store::{Run, RunKind, RunStatus, RunStep, RunUpdate, StepStatus};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -49,38 +49,50 @@ pub enum Interrupt {
 /// The runs executing in this process, with the token that cancels each.
 #[derive(Default)]
 pub struct Runs {
-    active: Mutex<HashMap<String, CancellationToken>>,
+    active: Mutex<HashMap<String, Active>>,
+}
+
+struct Active {
+    cancel: CancellationToken,
+    /// Asked to start again while it was finishing (an approval that raced the executor's
+    /// last write): it is started again once this execution has ended.
+    again: bool,
 }
 
 impl Runs {
-    /// Claims a run for execution; `None` when it is already executing.
-    fn claim(&self, id: &str) -> Option<CancellationToken> {
-        let mut active = self.active.lock().expect("the runs lock is never poisoned");
-        if active.contains_key(id) {
-            return None;
-        }
-        let token = CancellationToken::new();
-        active.insert(id.to_string(), token.clone());
-        Some(token)
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Active>> {
+        self.active.lock().expect("the runs lock is never poisoned")
     }
 
-    fn release(&self, id: &str) {
-        self.active
-            .lock()
-            .expect("the runs lock is never poisoned")
-            .remove(id);
+    /// Claims a run for execution; `None` when it is already executing (it is then started
+    /// again after that execution ends).
+    fn claim(&self, id: &str) -> Option<CancellationToken> {
+        let mut active = self.lock();
+        if let Some(entry) = active.get_mut(id) {
+            entry.again = true;
+            return None;
+        }
+        let cancel = CancellationToken::new();
+        active.insert(
+            id.to_string(),
+            Active {
+                cancel: cancel.clone(),
+                again: false,
+            },
+        );
+        Some(cancel)
+    }
+
+    /// Ends an execution; whether the run asked to be started again meanwhile.
+    fn release(&self, id: &str) -> bool {
+        self.lock().remove(id).is_some_and(|entry| entry.again)
     }
 
     /// Cancels a run executing here; false when it is not.
     pub fn cancel(&self, id: &str) -> bool {
-        match self
-            .active
-            .lock()
-            .expect("the runs lock is never poisoned")
-            .get(id)
-        {
-            Some(token) => {
-                token.cancel();
+        match self.lock().get(id) {
+            Some(entry) => {
+                entry.cancel.cancel();
                 true
             }
             None => false,
@@ -88,10 +100,7 @@ impl Runs {
     }
 
     pub fn is_active(&self, id: &str) -> bool {
-        self.active
-            .lock()
-            .expect("the runs lock is never poisoned")
-            .contains_key(id)
+        self.lock().contains_key(id)
     }
 }
 
@@ -103,7 +112,7 @@ pub fn spawn(app: &AppState, run: Run, principal: Principal) {
     let app = app.clone();
     tokio::spawn(async move {
         let caller = Caller {
-            principal,
+            principal: principal.clone(),
             request_id: run.id.clone(),
         };
         let outcome = match run.kind {
@@ -113,7 +122,14 @@ pub fn spawn(app: &AppState, run: Run, principal: Principal) {
             }
         };
         finish(&app, &run, outcome).await;
-        app.runs.release(&run.id);
+        if app.runs.release(&run.id) {
+            // Someone continued the run while this execution was writing its end.
+            if let Ok(Some(current)) = app.store.get_run(&run.user_id, &run.id).await
+                && current.status == RunStatus::Running
+            {
+                spawn(&app, current, principal);
+            }
+        }
     });
 }
 
@@ -125,10 +141,29 @@ pub enum Outcome {
 }
 
 async fn finish(app: &AppState, run: &Run, outcome: Outcome) {
-    let tokens = match app.store.list_steps(&run.id).await {
-        Ok(steps) => steps.iter().map(|s| s.tokens).sum(),
-        Err(_) => run.tokens,
-    };
+    let steps = app.store.list_steps(&run.id).await.unwrap_or_default();
+    let tokens = steps.iter().map(|s| s.tokens).sum();
+    // A stopped run leaves no step looking as if it were still running.
+    if let Outcome::Stopped(interrupt) = &outcome {
+        let why = match interrupt {
+            Interrupt::Cancelled => "cancelled",
+            Interrupt::Failed(_) => "the run stopped",
+        };
+        for step in steps
+            .into_iter()
+            .filter(|s| s.status == StepStatus::Running)
+        {
+            let ended = RunStep {
+                status: StepStatus::Failed,
+                error: Some(why.to_string()),
+                finished_at: Some(now_ms()),
+                ..step
+            };
+            if let Err(e) = app.store.put_step(&ended).await {
+                tracing::warn!(run = %run.id, error = %e, "could not close a step");
+            }
+        }
+    }
     let (status, output, error) = match outcome {
         Outcome::Finished(output) => (RunStatus::Succeeded, Some(output), None),
         Outcome::Waiting => (RunStatus::Waiting, None, None),

@@ -2,6 +2,8 @@
 //! through the normal pipeline as the run's owner — routed by their tier, counted against
 //! their limits and budget, metered under the run's route name.
 
+use std::time::Duration;
+
 use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
@@ -38,7 +40,34 @@ pub struct Answer {
     pub model: String,
 }
 
+/// How long a run waits for a model that is loading or busy before its step fails.
+const PATIENCE: Duration = Duration::from_secs(300);
+
+/// Calls the model. A run is background work, so where an interactive request would be
+/// answered 503 (the model is still loading, e.g. right after a restart resumed the run) or
+/// 429 (the engine's queue is full), it waits and tries again, for up to [`PATIENCE`].
 pub async fn complete(
+    app: &AppState,
+    caller: &Caller,
+    route: &'static str,
+    call: ModelCall,
+) -> Result<Answer, ApiError> {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let mut delay = Duration::from_millis(200);
+    loop {
+        match complete_once(app, caller, route, call.clone()).await {
+            Err(ApiError::Unavailable { .. } | ApiError::Overloaded { .. })
+                if tokio::time::Instant::now() + delay < deadline =>
+            {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn complete_once(
     app: &AppState,
     caller: &Caller,
     route: &'static str,

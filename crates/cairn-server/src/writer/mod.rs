@@ -31,6 +31,17 @@ static ARTICLE: LazyLock<Workflow> = LazyLock::new(|| {
         .expect("the article workflow is valid (a unit test checks)")
 });
 
+/// The multi-agent mode: researcher agent, writer, editor.
+static ARTICLE_TEAM: LazyLock<Workflow> = LazyLock::new(|| {
+    Workflow::from_toml(include_str!("article_team.toml"))
+        .expect("the team workflow is valid (a unit test checks)")
+});
+
+/// The workflow an article run follows (stored with the run).
+fn workflow_of(run: &Run) -> Workflow {
+    serde_json::from_str(&run.definition).unwrap_or_else(|_| ARTICLE.clone())
+}
+
 /// `POST /api/articles`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,6 +60,10 @@ pub struct ArticleRequest {
     pub sections: Option<u32>,
     #[serde(default)]
     pub words_per_section: Option<u32>,
+    /// The multi-agent mode: a researcher agent gathers notes, an editor reviews each
+    /// section and the writer revises it.
+    #[serde(default)]
+    pub team: bool,
 }
 
 /// Checks the request and starts the run.
@@ -138,6 +153,8 @@ pub struct ArticleView {
     pub error: Option<String>,
     pub topic: String,
     pub mode: String,
+    /// Written by the multi-agent team.
+    pub team: bool,
     pub tokens: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -160,6 +177,7 @@ pub struct Article {
 
 pub fn view(run: &Run, steps: &[RunStep]) -> ArticleView {
     let inputs = &run.input["inputs"];
+    let definition = workflow_of(run);
     let stage = |s: &RunStep| Stage {
         stage: s.key.clone(),
         status: s.status.as_str().to_string(),
@@ -170,7 +188,7 @@ pub fn view(run: &Run, steps: &[RunStep]) -> ArticleView {
         error: s.error.clone(),
         items: Vec::new(),
     };
-    let mut stages: Vec<Stage> = ARTICLE
+    let mut stages: Vec<Stage> = definition
         .steps
         .iter()
         .filter_map(|def| {
@@ -187,7 +205,7 @@ pub fn view(run: &Run, steps: &[RunStep]) -> ArticleView {
             Some(top)
         })
         .collect();
-    stages.sort_by_key(|s| ARTICLE.steps.iter().position(|d| d.id == s.stage));
+    stages.sort_by_key(|s| definition.steps.iter().position(|d| d.id == s.stage));
     let outline = steps
         .iter()
         .find(|s| s.key == "approved_outline" && s.status == StepStatus::Running)
@@ -218,6 +236,7 @@ pub fn view(run: &Run, steps: &[RunStep]) -> ArticleView {
         error: run.error.clone(),
         topic: inputs["topic"].as_str().unwrap_or_default().to_string(),
         mode: inputs["mode"].as_str().unwrap_or("blog").to_string(),
+        team: definition.name == ARTICLE_TEAM.name,
         tokens: run.tokens,
         created_at: run.created_at,
         updated_at: run.updated_at,
@@ -231,9 +250,9 @@ pub fn view(run: &Run, steps: &[RunStep]) -> ArticleView {
     }
 }
 
-/// The stage names a user may re-run.
-pub fn stage_names() -> Vec<&'static str> {
-    ARTICLE.steps.iter().map(|s| s.id.as_str()).collect()
+/// The stages of an article run, which a user may re-run one by one.
+pub fn stage_names(run: &Run) -> Vec<String> {
+    workflow_of(run).steps.into_iter().map(|s| s.id).collect()
 }
 
 /// The article as a stand-alone HTML page (Markdown rendered, nothing fetched).
@@ -265,9 +284,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_team_workflow_is_valid_and_has_its_roles() {
+        let ids: Vec<&str> = ARTICLE_TEAM.steps.iter().map(|s| s.id.as_str()).collect();
+        for role in ["notes", "drafts", "critique", "edited"] {
+            assert!(ids.contains(&role), "{ids:?}");
+        }
+        let stale = ARTICLE_TEAM.dependents("notes");
+        assert!(stale.contains(&"outline".to_string()) && stale.contains(&"article".to_string()));
+    }
+
+    #[test]
     fn the_article_workflow_is_valid() {
         assert_eq!(ARTICLE.name, "article");
-        assert!(stage_names().contains(&"originality"));
+        assert!(ARTICLE.steps.iter().any(|s| s.id == "originality"));
         let stale = ARTICLE.dependents("outline");
         for later in [
             "approved_outline",

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::knowledge::{create_collection, settle, upload};
-use crate::orchestration::{settled, step};
+use crate::orchestration::step;
 use crate::support::TestServer;
 
 const LOCAL: &str = r#"
@@ -322,4 +322,40 @@ async fn the_writer_produces_a_structured_article_with_every_stage_stored() {
     );
     let listed = s.get_json("/api/articles", &key).await;
     assert_eq!(listed["data"][0]["id"], id.as_str());
+}
+
+#[tokio::test]
+async fn the_agent_answers_arithmetic_through_the_calculator_with_a_local_model() {
+    let s = local_server().await;
+    let (_, key) = s.user("free").await;
+    let run = s
+        .post_json(
+            "/api/agent/runs",
+            &key,
+            &json!({
+                "task": "What is 1234 * 5678?",
+                "model": "medium",
+                "tools": ["calculator", "current_time"],
+                "wait": true,
+            }),
+        )
+        .await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let steps = run["steps"].as_array().unwrap();
+    let call = steps
+        .iter()
+        .find(|s| s["kind"] == "tool" && s["input"]["tool"] == "calculator")
+        .unwrap_or_else(|| panic!("no calculator call: {run}"));
+    assert_eq!(call["status"], "succeeded", "{call}");
+    assert_eq!(call["output"]["result"], "7006652", "{call}");
+    let answer = run["output"]["answer"].as_str().unwrap().replace(',', "");
+    assert!(answer.contains("7006652"), "{answer}");
+    // Each model turn was held to the JSON protocol: a tool call or an answer.
+    for turn in steps.iter().filter(|s| s["kind"] == "model") {
+        let output = &turn["output"];
+        assert!(
+            output.get("answer").is_some() || output.get("tool_calls").is_some(),
+            "{turn}"
+        );
+    }
 }

@@ -301,7 +301,8 @@ impl OrchestrationStore for SqliteStore {
         let mut removed = 0;
         for key in keys {
             let done = sqlx::query(
-                "DELETE FROM run_steps WHERE run_id = ?1 AND (key = ?2 OR substr(key, 1, length(?2) + 1) = ?2 || '[')",
+                "DELETE FROM run_steps WHERE run_id = ?1 AND (key = ?2 \
+                 OR substr(key, 1, length(?2) + 1) IN (?2 || '[', ?2 || '.'))",
             )
             .bind(run_id)
             .bind(key)

@@ -119,6 +119,8 @@ pub enum Action {
     Originality(OriginalityStep),
     /// Text made from a template (assembling a document from earlier outputs).
     Render(RenderStep),
+    /// An agent (model + tools loop) given a task; its output is its answer.
+    Agent(AgentStep),
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -223,6 +225,23 @@ pub struct ReviewStep {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct AgentStep {
+    /// The task: a template.
+    pub task: String,
+    /// Who the agent is (a template): first in its system prompt.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Tool names the agent may call.
+    #[serde(default)]
+    pub tools: Vec<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub max_steps: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RenderStep {
     pub template: String,
 }
@@ -249,6 +268,7 @@ impl Action {
             Action::Review(_) => "review",
             Action::Originality(_) => "originality",
             Action::Render(_) => "render",
+            Action::Agent(_) => "agent",
         }
     }
 }
@@ -555,6 +575,15 @@ fn check_action(
         Action::Render(r) => {
             scope.check_template(&format!("{here}.template"), &r.template, problems)
         }
+        Action::Agent(a) => {
+            scope.check_template(&format!("{here}.task"), &a.task, problems);
+            if let Some(role) = &a.role {
+                scope.check_template(&format!("{here}.role"), role, problems);
+            }
+            if a.max_steps.is_some_and(|n| !(1..=20).contains(&n)) {
+                problems.push(format!("{here}.max_steps: between 1 and 20"));
+            }
+        }
         Action::Originality(o) => {
             scope.check_expr(&format!("{here}.sections"), &o.sections, problems);
             if let Some(c) = &o.collections {
@@ -623,6 +652,12 @@ fn action_names(action: &Action, names: &mut HashSet<String>) {
         Action::Condition(c) => names.extend(expr::expression_names(&c.expr).unwrap_or_default()),
         Action::Review(r) => names.extend(expr::expression_names(&r.value).unwrap_or_default()),
         Action::Render(r) => names.extend(expr::template_names(&r.template).unwrap_or_default()),
+        Action::Agent(a) => {
+            names.extend(expr::template_names(&a.task).unwrap_or_default());
+            if let Some(role) = &a.role {
+                names.extend(expr::template_names(role).unwrap_or_default());
+            }
+        }
         Action::Originality(o) => {
             names.extend(expr::expression_names(&o.sections).unwrap_or_default());
             if let Some(c) = &o.collections {

@@ -18,6 +18,7 @@ use super::definition::{Action, MAX_MAP_ITEMS, ModelStep, OutputFormat, Workflow
 use super::expr;
 use crate::knowledge::{SearchQuery, search};
 use crate::memory::calls::Caller;
+use crate::orchestration::agent::{self, AgentTask, Limits};
 use crate::orchestration::model::{self, ModelCall};
 use crate::orchestration::{Interrupt, templates, tools};
 use crate::state::AppState;
@@ -161,7 +162,7 @@ impl Runner<'_> {
         )
         .await?;
         let outcome = tokio::select! {
-            outcome = self.act(action, context) => outcome,
+            outcome = self.act(key, action, context) => outcome,
             () = self.cancel.cancelled() => return Err(Interrupt::Cancelled),
         };
         let elapsed = started.elapsed().as_millis() as i64;
@@ -334,10 +335,55 @@ impl Runner<'_> {
     /// Does what the action says; the stored input (what was sent) and what came back.
     async fn act(
         &self,
+        key: &str,
         action: &Action,
         context: &Value,
     ) -> Result<(Option<Value>, Produced), String> {
         match action {
+            Action::Agent(a) => {
+                let task = expr::render(&a.task, context)?;
+                let role = a
+                    .role
+                    .as_deref()
+                    .map(|r| expr::render(r, context))
+                    .transpose()?;
+                let defaults = self.app.config.agent;
+                let run_model = self.run.input.get("model").and_then(Value::as_str);
+                let agent_task = AgentTask {
+                    task: task.clone(),
+                    model: a.model.clone().or_else(|| run_model.map(str::to_string)),
+                    tools: a.tools.clone(),
+                    limits: Limits {
+                        max_steps: a.max_steps.unwrap_or(defaults.max_steps),
+                        max_tokens: defaults.max_tokens,
+                        timeout_ms: defaults.timeout.as_millis() as u64,
+                        max_cost_nanos: None,
+                    },
+                };
+                // The agent's own turns are stored as steps `key.001-model`..., with their
+                // tokens; this step adds none of its own.
+                let answer = agent::run_task(
+                    self.app,
+                    self.caller,
+                    self.run,
+                    key,
+                    &agent_task,
+                    role.as_deref(),
+                    self.cancel,
+                )
+                .await
+                .map_err(|e| match e {
+                    Interrupt::Cancelled => "cancelled".to_string(),
+                    Interrupt::Failed(m) => m,
+                })?;
+                Ok((
+                    Some(json!({"task": task, "role": role})),
+                    Produced {
+                        output: answer["answer"].clone(),
+                        tokens: 0,
+                    },
+                ))
+            }
             Action::Model(step) => self.model(step, context).await,
             Action::Retrieve(r) => {
                 let query = expr::render(&r.query, context)?;
