@@ -326,7 +326,8 @@ impl ChatEngine {
         let mut sampler = self.grammar_sampler(grammar)?;
         let vocab = self.inner.model.vocab();
         let allowed = |sampler: &mut LlamaSampler, token: LlamaToken| {
-            let mut one = LlamaTokenDataArray::new(vec![LlamaTokenData::new(token, 0.0, 0.0)], false);
+            let mut one =
+                LlamaTokenDataArray::new(vec![LlamaTokenData::new(token, 0.0, 0.0)], false);
             one.apply_sampler(sampler);
             one.data[0].logit().is_finite()
         };

@@ -35,7 +35,10 @@ fn primitive(name: &str) -> Option<(&'static str, &'static [&'static str])> {
             r#"object ::= "{" ws (member ("," ws member)* ws)? "}""#,
             &["ws", "member"],
         ),
-        "member" => (r#"member ::= string ":" ws value"#, &["string", "ws", "value"]),
+        "member" => (
+            r#"member ::= string ":" ws value"#,
+            &["string", "ws", "value"],
+        ),
         "array" => (
             r#"array ::= "[" ws (value ("," ws value)* ws)? "]""#,
             &["ws", "value"],

@@ -86,7 +86,9 @@ impl Grammar {
     /// call in a model's own format, for example. Each schema resolves its `$ref`s in itself.
     pub fn json_schema_wrapped(alternatives: &[Wrapped<'_>]) -> Result<Grammar, EngineError> {
         if alternatives.is_empty() {
-            return Err(EngineError::Grammar("no alternatives to choose from".into()));
+            return Err(EngineError::Grammar(
+                "no alternatives to choose from".into(),
+            ));
         }
         let mut rules = gbnf::Rules::default();
         let mut options = Vec::new();

@@ -79,7 +79,11 @@ impl<'a> Converter<'a> {
             Value::Bool(true) => return Ok(self.rules.primitive("value").into()),
             Value::Bool(false) => return Err(format!("the schema at {path} accepts nothing")),
             Value::Object(map) => map,
-            _ => return Err(format!("the schema at {path} must be an object or a boolean")),
+            _ => {
+                return Err(format!(
+                    "the schema at {path} must be an object or a boolean"
+                ));
+            }
         };
         if let Some(keyword) = map
             .keys()
@@ -118,7 +122,10 @@ impl<'a> Converter<'a> {
             Some(Value::String(t)) => vec![t.as_str()],
             Some(Value::Array(ts)) => ts
                 .iter()
-                .map(|t| t.as_str().ok_or_else(|| format!("'type' at {path} must name types")))
+                .map(|t| {
+                    t.as_str()
+                        .ok_or_else(|| format!("'type' at {path} must name types"))
+                })
                 .collect::<Result<_, _>>()?,
             Some(_) => return Err(format!("'type' at {path} must be a string or an array")),
             None if map.contains_key("properties") || map.contains_key("additionalProperties") => {
@@ -340,7 +347,9 @@ impl<'a> Converter<'a> {
             .map(|v| literal(&v.to_string()))
             .collect();
         if allowed.is_empty() {
-            return Err(format!("'enum' at {path} has no value of the schema's type"));
+            return Err(format!(
+                "'enum' at {path} has no value of the schema's type"
+            ));
         }
         Ok(self.rules.add(hint, allowed.join(" | ")))
     }
@@ -369,12 +378,13 @@ impl<'a> Converter<'a> {
         let pointer = target.strip_prefix('#').ok_or_else(|| {
             format!("'$ref' at {path} must point into this schema ('#/$defs/...'), not '{target}'")
         })?;
-        let schema = self
-            .document
-            .pointer(pointer)
-            .ok_or_else(|| format!("'$ref' at {path} points at '{target}', which does not exist"))?;
+        let schema = self.document.pointer(pointer).ok_or_else(|| {
+            format!("'$ref' at {path} points at '{target}', which does not exist")
+        })?;
         let hint = pointer.rsplit('/').next().unwrap_or("ref");
-        let rule = self.rules.reserve(if hint.is_empty() { "ref" } else { hint });
+        let rule = self
+            .rules
+            .reserve(if hint.is_empty() { "ref" } else { hint });
         self.refs.push((target.to_string(), rule.clone()));
         let body = self.visit(schema, target, &rule)?;
         self.rules.define(&rule, body);
@@ -411,9 +421,7 @@ fn bound(
             Some(n) => Err(format!(
                 "'{keyword}' {n} (at {path}) is above {MAX_BOUND}, the most constrained output can count"
             )),
-            None => Err(format!(
-                "'{keyword}' at {path} must be a whole number ≥ 0"
-            )),
+            None => Err(format!("'{keyword}' at {path} must be a whole number ≥ 0")),
         },
     }
 }

@@ -61,7 +61,10 @@ fn bounds_become_repetitions() {
         },
         "required": ["name", "tags", "none", "pair"]
     }));
-    assert!(text.contains(r#"schema-name ::= "\"" char{1,20} "\"""#), "{text}");
+    assert!(
+        text.contains(r#"schema-name ::= "\"" char{1,20} "\"""#),
+        "{text}"
+    );
     assert!(
         text.contains(r#"schema-tags ::= "[" ws string ("," ws string){0,2} ws "]""#),
         "{text}"
@@ -121,7 +124,10 @@ fn an_unconstrained_object_or_value_uses_the_generic_rules() {
     assert!(grammar(json!({ "description": "anything" })).starts_with("root ::= value\n"));
     assert!(grammar(json!(true)).starts_with("root ::= value\n"));
     let map = grammar(json!({ "type": "object", "additionalProperties": { "type": "boolean" } }));
-    assert!(map.contains(r#"schema-member ::= string ":" ws boolean"#), "{map}");
+    assert!(
+        map.contains(r#"schema-member ::= string ":" ws boolean"#),
+        "{map}"
+    );
 }
 
 #[test]
@@ -129,7 +135,10 @@ fn whitespace_is_at_most_one_space() {
     let text = Grammar::json_object().text().to_string();
     assert!(text.starts_with("root ::= object\n"), "{text}");
     assert!(text.contains("ws ::= \" \"?\n"), "{text}");
-    assert!(!text.contains("\\n\""), "no newline is ever allowed: {text}");
+    assert!(
+        !text.contains("\\n\""),
+        "no newline is ever allowed: {text}"
+    );
 }
 
 #[test]
@@ -148,7 +157,10 @@ fn unsupported_or_malformed_schemas_are_refused_by_name() {
             "'items' as an array",
         ),
         (json!({ "allOf": [{}, {}] }), "'allOf' (at #)"),
-        (json!({ "$ref": "other.json#/a" }), "must point into this schema"),
+        (
+            json!({ "$ref": "other.json#/a" }),
+            "must point into this schema",
+        ),
         (json!({ "$ref": "#/$defs/missing" }), "does not exist"),
         (
             json!({ "type": "object", "properties": {}, "required": ["a"] }),
@@ -169,7 +181,10 @@ fn unsupported_or_malformed_schemas_are_refused_by_name() {
             json!({ "type": "object", "anyOf": [{}] }),
             "'anyOf' together with 'type'",
         ),
-        (json!({ "enum": [1], "type": "string" }), "no value of the schema's type"),
+        (
+            json!({ "enum": [1], "type": "string" }),
+            "no value of the schema's type",
+        ),
         (json!("string"), "must be an object or a boolean"),
     ];
     for (schema, expected) in cases {
@@ -209,7 +224,11 @@ fn hand_written_grammars_are_checked_for_what_can_be_checked_without_llama_cpp()
     assert!(Grammar::gbnf("answer ::= [0-9]+", "answer").is_ok());
     for (text, root, expected) in [
         ("  ", "root", "empty"),
-        ("root ::= \"a\"", "start", "does not define its root rule 'start'"),
+        (
+            "root ::= \"a\"",
+            "start",
+            "does not define its root rule 'start'",
+        ),
         ("rooted ::= \"a\"", "root", "does not define"),
         ("root ::= \"a\0\"", "root", "NUL"),
         ("root ::= \"a\"", "ro ot", "letters, digits"),
