@@ -302,9 +302,7 @@ impl ChatEngine {
             events,
         })
     }
-}
 
-impl ChatEngine {
     /// llama.cpp's grammar sampler for this model's vocabulary. Built here, on the caller's
     /// thread (it reads only the immutable vocabulary), so a grammar llama.cpp cannot parse
     /// fails this request before it is queued.
