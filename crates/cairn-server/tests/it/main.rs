@@ -9,6 +9,7 @@ mod hooks;
 mod knowledge;
 mod limits;
 mod local;
+mod local_grammar;
 mod memory;
 mod memory_eval;
 mod orchestration;
