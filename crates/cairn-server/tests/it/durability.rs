@@ -427,14 +427,14 @@ temperature = 0
 [[steps]]
 id = "stories"
 kind = "map"
-over = '["a cat", "a dog", "a fox", "an owl", "a bee", "a crab"]'
+over = '["a cat", "a dog", "a fox", "an owl"]'
 as = "animal"
 concurrency = 1
 [steps.step]
 kind = "model"
 model = "small"
 prompt = "Write a long story about {{ animal }}."
-max_tokens = 160
+max_tokens = 60
 temperature = 0
 
 [[steps]]
@@ -514,7 +514,7 @@ async fn a_workflow_resumes_after_kill_9_from_its_last_finished_step() {
     server.kill().unwrap();
     server.wait().unwrap();
     assert_ne!(
-        status_of(&before, "stories[5]").as_deref(),
+        status_of(&before, "stories[3]").as_deref(),
         Some("succeeded"),
         "the run finished before the kill; the test proves nothing"
     );
