@@ -126,9 +126,9 @@ pub async fn continue_writing(
 /// An edited outline must keep the shape the later stages read.
 fn check_outline(outline: &Value) -> Result<(), ApiError> {
     let bad = |m: &str| Err(ApiError::invalid(format!("outline: {m}"), Some("outline")));
-    if !outline["title"]
+    if outline["title"]
         .as_str()
-        .is_some_and(|t| !t.trim().is_empty())
+        .is_none_or(|t| t.trim().is_empty())
     {
         return bad("'title' must be a non-empty string");
     }
@@ -139,7 +139,7 @@ fn check_outline(outline: &Value) -> Result<(), ApiError> {
         return bad("between 1 and 12 sections");
     }
     for (i, s) in sections.iter().enumerate() {
-        if !s["heading"].as_str().is_some_and(|h| !h.trim().is_empty()) {
+        if s["heading"].as_str().is_none_or(|h| h.trim().is_empty()) {
             return bad(&format!("sections[{i}].heading must be a non-empty string"));
         }
         if !s["points"]
