@@ -719,3 +719,67 @@ arguments = { url = "{{ inputs.url }}" }
         );
     }
 }
+
+/// An operator's HTTP tool: the model's arguments go to the endpoint as JSON with the
+/// configured header, and the endpoint's JSON answer is the tool's result.
+#[tokio::test]
+async fn an_operator_http_tool_is_offered_validated_and_called() {
+    use axum::routing::post;
+    use axum::{Json, Router};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}/weather", listener.local_addr().unwrap());
+    let app = Router::new().route(
+        "/weather",
+        post(|headers: axum::http::HeaderMap, Json(body): Json<Value>| async move {
+            Json(json!({
+                "city": body["city"],
+                "forecast": "sunny",
+                "token_seen": headers.get("x-token").is_some_and(|v| v == "s3cret"),
+            }))
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    // SAFETY: set before the server reads its config, by this test only, with a name no
+    // other test uses.
+    unsafe { std::env::set_var("CAIRN_TEST_WEATHER_TOKEN", "s3cret") };
+    let s = TestServer::start_with(move |config| {
+        config.replacen(
+            "[tools]\n",
+            &format!(
+                "[[tools.http]]\nname = \"weather\"\ndescription = \"The weather in a city\"\n\
+                 url = \"{endpoint}\"\nheaders = {{ x-token = \"env:CAIRN_TEST_WEATHER_TOKEN\" }}\n\
+                 parameters = {{ type = \"object\", properties = {{ city = {{ type = \"string\" }} }}, \
+                 required = [\"city\"], additionalProperties = false }}\n\n[tools]\n"
+            ),
+            1,
+        )
+    })
+    .await;
+    let (_, key) = s.user("free").await;
+    let tools = s.get_json("/api/tools", &key).await;
+    assert!(tools.to_string().contains("The weather in a city"), "{tools}");
+    let workflow = r#"
+name = "weather"
+[[steps]]
+id = "ask"
+kind = "tool"
+tool = "weather"
+arguments = { city = "Lyon" }
+[[steps]]
+id = "bad"
+kind = "tool"
+tool = "weather"
+arguments = { town = "Lyon" }
+"#;
+    let run = s
+        .post_json("/api/workflows/runs", &key, &json!({"workflow": workflow, "wait": true}))
+        .await;
+    assert_eq!(
+        step(&run, "ask")["output"],
+        json!({"city": "Lyon", "forecast": "sunny", "token_seen": true})
+    );
+    assert_eq!(run["status"], "failed");
+    let error = step(&run, "bad")["error"].as_str().unwrap();
+    assert!(error.contains("arguments.city is required"), "{error}");
+}
