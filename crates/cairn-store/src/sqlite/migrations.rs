@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "memory",
         include_str!("../../migrations/0003_memory.sql"),
     ),
+    (5, "web", include_str!("../../migrations/0005_web.sql")),
 ];
 
 #[derive(Debug)]
