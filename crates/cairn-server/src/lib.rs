@@ -22,6 +22,7 @@ pub mod serve;
 pub mod state;
 pub mod telemetry;
 pub mod util;
+pub mod web;
 
 pub use api::router;
 pub use state::{App, AppParts, AppState};

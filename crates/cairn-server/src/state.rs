@@ -17,6 +17,7 @@ use crate::memory::MemoryTasks;
 use crate::metering::Meter;
 use crate::pipeline::{Budgets, Hook, RoutePolicy, TierDefault};
 use crate::providers::Provider;
+use crate::web::throttle::LoginThrottle;
 
 pub struct App {
     pub config: Config,
@@ -34,6 +35,8 @@ pub struct App {
     pub knowledge: Knowledge,
     /// Background memory extraction (see `crate::memory`).
     pub memory_tasks: MemoryTasks,
+    /// Failed browser sign-ins per e-mail and address (see `crate::web::throttle`).
+    pub login_throttle: LoginThrottle,
 }
 
 /// What handlers receive: a cheap clone of the shared [`App`].
@@ -84,6 +87,10 @@ impl App {
             metrics: parts.metrics,
             knowledge: Knowledge::new(config.knowledge.clone(), &config.store.data_dir),
             memory_tasks: MemoryTasks::default(),
+            login_throttle: LoginThrottle::new(
+                config.web.login_max_failures,
+                config.web.login_window,
+            ),
             config,
         })
     }

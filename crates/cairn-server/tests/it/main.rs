@@ -14,3 +14,4 @@ mod memory_eval;
 mod support;
 mod upstream;
 mod usage;
+mod web;
