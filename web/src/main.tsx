@@ -1,7 +1,5 @@
 import { render } from "preact";
-
-function App() {
-  return <p>Cairn</p>;
-}
+import { App } from "./app";
+import "./styles.css";
 
 render(<App />, document.getElementById("app")!);

@@ -162,6 +162,19 @@ pub fn clear_cookie(app: &AppState, request: &HeaderMap) -> HeaderValue {
 /// What the browser learns about its session: who, the CSRF token, until when.
 pub fn session_json(app: &AppState, user: &User, session: &Session) -> Value {
     let tier = app.tier_of(&user.tier).ok();
+    // The chat page's model picker offers these (the tier's models minus embedding ones).
+    let chat_models = |models: &[String]| -> Vec<String> {
+        models
+            .iter()
+            .filter(|m| {
+                app.config
+                    .models
+                    .get(*m)
+                    .is_some_and(|c| c.kind == crate::config::ModelKind::Chat)
+            })
+            .cloned()
+            .collect()
+    };
     json!({
         "user": user,
         "csrf_token": session.csrf_token,
@@ -169,6 +182,7 @@ pub fn session_json(app: &AppState, user: &User, session: &Session) -> Value {
         "tier": tier.map(|t| json!({
             "name": t.name,
             "models": t.models,
+            "chat_models": chat_models(&t.models),
             "default_model": t.default_model,
         })),
     })
