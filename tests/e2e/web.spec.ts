@@ -252,7 +252,8 @@ test("keyboard only: sign in and send a message", async ({ browser }) => {
   const ctx = await browser.newContext({ viewport: PHONE });
   const p = await ctx.newPage();
   await p.goto(url("/signin"));
-  await p.keyboard.type(ADMIN_EMAIL); // the e-mail field has focus
+  await expect(p.getByLabel("E-mail")).toBeFocused();
+  await p.keyboard.type(ADMIN_EMAIL);
   await p.keyboard.press("Tab");
   await p.keyboard.type(ADMIN_PASSWORD);
   await p.keyboard.press("Enter");

@@ -64,7 +64,9 @@ export async function request<T = any>(
     signal,
   });
   if (!response.ok) throw await failure(response);
-  return response.json();
+  // Some deletions answer 204 with no body.
+  const text = await response.text();
+  return text ? JSON.parse(text) : (null as T);
 }
 
 export const get = <T = any>(path: string) => request<T>("GET", path);

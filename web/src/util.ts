@@ -34,3 +34,15 @@ export function useTitle(title: string) {
     document.title = title ? `${title} · Cairn` : "Cairn";
   }, [title]);
 }
+
+/**
+ * Focuses the element when it appears. The `autofocus` attribute only works for the first
+ * element a document shows, not for ones a single-page app adds later.
+ */
+export function useAutofocus<T extends HTMLElement>() {
+  const ref = useRef<T>(null);
+  useEffect(() => {
+    ref.current?.focus();
+  }, []);
+  return ref;
+}

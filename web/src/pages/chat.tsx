@@ -8,6 +8,7 @@ import { Citation, Message, MessageItem, StreamingItem } from "./chat/message";
 import { SourceDialog } from "./chat/source";
 import { Composer } from "./chat/composer";
 import { CollectionPicker } from "./chat/collections";
+import { MenuIcon, PlusIcon } from "../icons";
 
 type Conversation = {
   id: string;
@@ -232,7 +233,7 @@ export function Chat({ id }: { path?: string; id?: string }) {
       <section class="conversation" aria-label="Conversation">
         <div class="conversation-bar">
           <button type="button" class="icon list-toggle" onClick={() => setListOpen(true)} aria-label="Show conversations">
-            ☰
+            <MenuIcon />
           </button>
           <h2 class="conversation-title">{conversation?.title ?? "New conversation"}</h2>
           <label class="model-picker">
@@ -249,8 +250,9 @@ export function Chat({ id }: { path?: string; id?: string }) {
             selected={conversation ? conversation.collections : pendingCollections}
             onChange={setCollections}
           />
-          <a class="button" href="/chat" aria-label="New conversation">
-            New
+          <a class="button" href="/chat" aria-label="New conversation" title="New conversation">
+            <PlusIcon />
+            <span class="wide-only">New</span>
           </a>
         </div>
         <div class="messages" ref={scroller} aria-live="polite" aria-busy={streaming ? "true" : "false"}>

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { del, get, post } from "../api";
+import { useSession } from "../session";
 import { errorText, formatTime, useTitle } from "../util";
 
 type Key = {
@@ -30,6 +31,7 @@ function state(k: Key): string {
 
 /** The caller's API keys (create: shown once; list; revoke) and their own usage. */
 export function Keys(_: { path?: string }) {
+  const { session } = useSession();
   const [keys, setKeys] = useState<Key[]>([]);
   const [name, setName] = useState("");
   const [days, setDays] = useState("");
@@ -41,9 +43,11 @@ export function Keys(_: { path?: string }) {
   async function refresh() {
     try {
       setKeys((await get("/api/keys")).data);
+      // Named explicitly: without it an admin would see everyone's usage.
+      const mine = `user_id=${encodeURIComponent(session.user.id)}`;
       const [byDay, byModel] = await Promise.all([
-        get("/api/usage?group_by=day"),
-        get("/api/usage?group_by=model"),
+        get(`/api/usage?group_by=day&${mine}`),
+        get(`/api/usage?group_by=model&${mine}`),
       ]);
       setUsage({ byDay: byDay.data.slice(-14), byModel: byModel.data, currency: byDay.currency });
     } catch (err) {
@@ -93,7 +97,9 @@ export function Keys(_: { path?: string }) {
           <input value={name} placeholder="laptop" onInput={(e) => setName(e.currentTarget.value)} />
         </label>
         <label>
-          Expires in days <span class="muted">(optional)</span>
+          <span>
+            Expires in days <span class="muted">(optional)</span>
+          </span>
           <input type="number" min="1" value={days} onInput={(e) => setDays(e.currentTarget.value)} />
         </label>
         <button type="submit" class="primary">

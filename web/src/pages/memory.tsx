@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { del, get, patch, post, put } from "../api";
-import { errorText, formatTime, useTitle } from "../util";
+import { errorText, formatTime, useAutofocus, useTitle } from "../util";
 
 type Memory = { id: string; text: string; updated_at: number; source_conversation_id: string | null };
 
@@ -87,13 +87,10 @@ export function MemoryPage(_: { path?: string }) {
                   run(() => patch(`/api/memories/${m.id}`, { text: editing.text }).then(() => setEditing(null)));
                 }}
               >
-                <input
-                  class="grow"
-                  aria-label="Memory text"
+                <EditMemory
                   value={editing.text}
-                  autofocus
-                  onInput={(e) => setEditing({ id: m.id, text: e.currentTarget.value })}
-                  onKeyDown={(e) => e.key === "Escape" && setEditing(null)}
+                  onInput={(text) => setEditing({ id: m.id, text })}
+                  onCancel={() => setEditing(null)}
                 />
                 <button type="submit" class="primary">Save</button>
                 <button type="button" onClick={() => setEditing(null)}>Cancel</button>
@@ -128,5 +125,27 @@ export function MemoryPage(_: { path?: string }) {
         {memories.length === 0 && <li class="muted">Cairn remembers nothing about you yet.</li>}
       </ul>
     </div>
+  );
+}
+
+function EditMemory({
+  value,
+  onInput,
+  onCancel,
+}: {
+  value: string;
+  onInput: (text: string) => void;
+  onCancel: () => void;
+}) {
+  const ref = useAutofocus<HTMLInputElement>();
+  return (
+    <input
+      ref={ref}
+      class="grow"
+      aria-label="Memory text"
+      value={value}
+      onInput={(e) => onInput(e.currentTarget.value)}
+      onKeyDown={(e) => e.key === "Escape" && onCancel()}
+    />
   );
 }

@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { get, post } from "../api";
 import { Session } from "../session";
-import { errorText, useTitle } from "../util";
+import { errorText, useAutofocus, useTitle } from "../util";
 
 /** Sign in, or sign up (open sign-up, or with an invitation link's token). */
 export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
@@ -15,6 +15,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   const [name, setName] = useState("");
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
+  const emailBox = useAutofocus<HTMLInputElement>();
   useTitle(mode === "signup" ? "Sign up" : "Sign in");
 
   useEffect(() => {
@@ -67,12 +68,14 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
             required
             value={email}
             onInput={(e) => setEmail(e.currentTarget.value)}
-            autofocus
+            ref={emailBox}
           />
         </label>
         {mode === "signup" && (
           <label>
-            Name <span class="muted">(optional)</span>
+            <span>
+              Name <span class="muted">(optional)</span>
+            </span>
             <input
               name="name"
               autocomplete="name"

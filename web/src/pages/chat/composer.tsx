@@ -1,4 +1,5 @@
-import { useRef, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
+import { useAutofocus } from "../../util";
 
 /** The message box: Enter sends, Shift+Enter starts a new line; Stop while answering. */
 export function Composer({
@@ -11,7 +12,7 @@ export function Composer({
   onStop: () => void;
 }) {
   const [text, setText] = useState("");
-  const box = useRef<HTMLTextAreaElement>(null);
+  const box = useAutofocus<HTMLTextAreaElement>();
 
   function submit(e?: Event) {
     e?.preventDefault();
@@ -34,7 +35,6 @@ export function Composer({
           if (e.key === "Enter" && !e.shiftKey && !e.isComposing) submit(e);
           if (e.key === "Escape" && busy) onStop();
         }}
-        autofocus
       />
       {busy ? (
         <button type="button" class="stop" onClick={onStop}>

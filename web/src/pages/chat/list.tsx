@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { del, get, patch } from "../../api";
-import { errorText, formatTime } from "../../util";
+import { errorText, formatTime, useAutofocus } from "../../util";
+import { PencilIcon, TrashIcon } from "../../icons";
 
 type Item = { id: string; title: string; updated_at: number };
 type Page = { data: Item[]; has_more: boolean; next_before: number | null };
@@ -123,16 +124,10 @@ export function ConversationList({
         {items.map((item) => (
           <li key={item.id} class={item.id === activeId ? "active" : ""}>
             {renaming === item.id ? (
-              <input
-                class="rename"
-                aria-label="New title"
-                defaultValue={item.title}
-                autofocus
-                onKeyDown={(e) => {
-                  if (e.key === "Enter") rename(item.id, e.currentTarget.value);
-                  if (e.key === "Escape") setRenaming(null);
-                }}
-                onBlur={(e) => rename(item.id, e.currentTarget.value)}
+              <RenameBox
+                title={item.title}
+                onDone={(title) => rename(item.id, title)}
+                onCancel={() => setRenaming(null)}
               />
             ) : (
               <a href={`/chat/${item.id}`} aria-current={item.id === activeId ? "page" : undefined}>
@@ -142,10 +137,10 @@ export function ConversationList({
             )}
             <div class="item-actions">
               <button type="button" class="icon" aria-label={`Rename ${item.title}`} onClick={() => setRenaming(item.id)}>
-                ✎
+                <PencilIcon />
               </button>
               <button type="button" class="icon" aria-label={`Delete ${item.title}`} onClick={() => remove(item)}>
-                🗑
+                <TrashIcon />
               </button>
             </div>
           </li>
@@ -162,5 +157,30 @@ export function ConversationList({
         )}
       </ul>
     </aside>
+  );
+}
+
+function RenameBox({
+  title,
+  onDone,
+  onCancel,
+}: {
+  title: string;
+  onDone: (title: string) => void;
+  onCancel: () => void;
+}) {
+  const ref = useAutofocus<HTMLInputElement>();
+  return (
+    <input
+      ref={ref}
+      class="rename"
+      aria-label="New title"
+      defaultValue={title}
+      onKeyDown={(e) => {
+        if (e.key === "Enter") onDone(e.currentTarget.value);
+        if (e.key === "Escape") onCancel();
+      }}
+      onBlur={(e) => onDone(e.currentTarget.value)}
+    />
   );
 }

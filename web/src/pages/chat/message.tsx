@@ -1,6 +1,7 @@
 import { memo } from "preact/compat";
 import { useState } from "preact/hooks";
 import { renderMarkdown } from "../../markdown";
+import { useAutofocus } from "../../util";
 
 export type Citation = {
   index: number;
@@ -22,6 +23,15 @@ export type Message = {
   created_at: number;
   citations?: Citation[];
 };
+
+function EditBox(props: {
+  value: string;
+  onInput: (e: any) => void;
+  onKeyDown: (e: KeyboardEvent) => void;
+}) {
+  const ref = useAutofocus<HTMLTextAreaElement>();
+  return <textarea ref={ref} aria-label="Edit message" {...props} />;
+}
 
 /** Clicks on the `[n]` buttons inside rendered Markdown. */
 function citeClick(onCite: (n: number) => void) {
@@ -82,14 +92,12 @@ export const MessageItem = memo(function MessageItem({
               onEdit(draft);
             }}
           >
-            <textarea
+            <EditBox
               value={draft}
-              aria-label="Edit message"
               onInput={(e) => setDraft(e.currentTarget.value)}
               onKeyDown={(e) => {
                 if (e.key === "Escape") setEditing(false);
               }}
-              autofocus
             />
             <div class="row">
               <button type="submit" class="primary">Send</button>
