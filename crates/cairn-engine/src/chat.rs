@@ -9,11 +9,15 @@ use std::time::{Duration, Instant};
 use cairn_types::{FinishReason, Usage};
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
+use llama_cpp_2::token::data::LlamaTokenData;
+use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 use tokio::sync::mpsc as async_mpsc;
 
 use crate::EngineError;
 use crate::backend::backend;
+use crate::grammar::Grammar;
 use crate::sampling::SamplingParams;
 use crate::scheduler::{self, Job, SchedulerParams};
 use crate::template::{ChatTemplate, PromptMessage};
@@ -253,6 +257,12 @@ impl ChatEngine {
             .sampling
             .validate()
             .map_err(EngineError::InvalidRequest)?;
+        let grammar = request
+            .sampling
+            .grammar
+            .as_ref()
+            .map(|g| self.grammar_sampler(g))
+            .transpose()?;
         let tokens = self.tokenize(&request.prompt);
         let context_tokens = self.inner.info.context_tokens as usize;
         if tokens.is_empty() {
@@ -277,6 +287,7 @@ impl ChatEngine {
         let job = Job {
             tokens,
             sampling: request.sampling,
+            grammar,
             seed,
             max_tokens,
             tx,
@@ -290,6 +301,47 @@ impl ChatEngine {
             prompt_tokens,
             events,
         })
+    }
+
+    /// llama.cpp's grammar sampler for this model's vocabulary. Built here, on the caller's
+    /// thread (it reads only the immutable vocabulary), so a grammar llama.cpp cannot parse
+    /// fails this request before it is queued.
+    fn grammar_sampler(&self, grammar: &Grammar) -> Result<LlamaSampler, EngineError> {
+        LlamaSampler::grammar(&self.inner.model, grammar.text(), grammar.root()).map_err(|e| {
+            EngineError::Grammar(match e {
+                llama_cpp_2::GrammarError::NullGrammar => "llama.cpp cannot use it: a syntax \
+                     error, an undefined rule or left recursion (its log says which)"
+                    .into(),
+                other => other.to_string(),
+            })
+        })
+    }
+
+    /// Whether `grammar` accepts `text` as a whole answer, checked token by token exactly as
+    /// the sampler would (with this model's tokenizer), ending where an end-of-generation
+    /// token is allowed. For tests and for diagnosing a grammar.
+    pub fn grammar_accepts(&self, grammar: &Grammar, text: &str) -> Result<bool, EngineError> {
+        let mut sampler = self.grammar_sampler(grammar)?;
+        let vocab = self.inner.model.vocab();
+        let allowed = |sampler: &mut LlamaSampler, token: LlamaToken| {
+            let mut one =
+                LlamaTokenDataArray::new(vec![LlamaTokenData::new(token, 0.0, 0.0)], false);
+            one.apply_sampler(sampler);
+            one.data[0].logit().is_finite()
+        };
+        for token in vocab.tokenize(text.as_bytes(), false, false) {
+            if !allowed(&mut sampler, token) {
+                return Ok(false);
+            }
+            // Only an allowed token may be accepted: llama.cpp throws on any other.
+            sampler.accept(token);
+        }
+        let end = if vocab.is_eog(vocab.eos()) {
+            vocab.eos()
+        } else {
+            vocab.eot()
+        };
+        Ok(allowed(&mut sampler, end))
     }
 }
 

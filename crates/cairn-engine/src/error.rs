@@ -20,6 +20,9 @@ pub enum EngineError {
     InvalidRequest(String),
     #[error("the model's chat template failed: {0}")]
     Template(String),
+    /// A grammar (or the JSON Schema it was made from) that cannot constrain the output.
+    #[error("invalid grammar: {0}")]
+    Grammar(String),
 
     #[error("cannot load {path}: {reason}")]
     Load { path: PathBuf, reason: String },
@@ -38,6 +41,7 @@ impl EngineError {
                 | EngineError::QueueFull { .. }
                 | EngineError::InvalidRequest(_)
                 | EngineError::Template(_)
+                | EngineError::Grammar(_)
         )
     }
 }

@@ -14,6 +14,7 @@ mod backend;
 mod chat;
 mod embed;
 mod error;
+mod grammar;
 mod sampling;
 mod scheduler;
 mod stop;
@@ -24,5 +25,6 @@ pub use chat::{
 };
 pub use embed::{EmbeddingEngine, EmbeddingEngineConfig};
 pub use error::EngineError;
+pub use grammar::{Grammar, Wrapped};
 pub use sampling::SamplingParams;
 pub use template::PromptMessage;

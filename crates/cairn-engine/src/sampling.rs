@@ -4,6 +4,8 @@ use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 use llama_cpp_2::token::logit_bias::LlamaLogitBias;
 
+use crate::grammar::Grammar;
+
 /// How to pick each next token. Defaults follow OpenAI's (temperature 1, top_p 1).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SamplingParams {
@@ -26,6 +28,9 @@ pub struct SamplingParams {
     /// Added to the logits of these token ids before sampling (OpenAI's `logit_bias`; -100
     /// forbids a token, 100 forces it).
     pub logit_bias: Vec<(i32, f32)>,
+    /// Every token must keep the answer inside this grammar; the answer ends when the grammar
+    /// is complete.
+    pub grammar: Option<Grammar>,
 }
 
 impl Default for SamplingParams {
@@ -42,6 +47,7 @@ impl Default for SamplingParams {
             max_tokens: None,
             stop: Vec::new(),
             logit_bias: Vec::new(),
+            grammar: None,
         }
     }
 }
@@ -86,7 +92,22 @@ impl SamplingParams {
 
     /// The chain llama.cpp's own server uses, in its order: logit bias, penalties, top-k,
     /// top-p, min-p, temperature, then a seeded draw (or greedy at temperature 0).
-    pub(crate) fn sampler(&self, seed: u32, n_vocab: i32) -> LlamaSampler {
+    ///
+    /// The grammar sampler (built by the caller from `self.grammar`, see
+    /// `ChatEngine::generate`) goes right after the penalties and before any truncation: it
+    /// sets every token the grammar forbids to -inf, so top-k/top-p and the final pick only
+    /// ever see allowed tokens (after a truncation it could be left with none, and the pick
+    /// would be a forbidden token, which llama.cpp aborts on when the grammar accepts it).
+    /// End-of-generation tokens are allowed only once the grammar is complete, and are then
+    /// the only ones allowed, so a finished answer ends. `LlamaSampler::sample` applies the
+    /// chain and then accepts the picked token in every sampler of it, which is how the
+    /// grammar follows the answer; prompt tokens are never accepted.
+    pub(crate) fn sampler(
+        &self,
+        seed: u32,
+        n_vocab: i32,
+        grammar: Option<LlamaSampler>,
+    ) -> LlamaSampler {
         let mut chain = Vec::new();
         let biases: Vec<LlamaLogitBias> = self
             .logit_bias
@@ -109,6 +130,7 @@ impl SamplingParams {
                 self.presence_penalty,
             ));
         }
+        chain.extend(grammar);
         if self.temperature <= 0.0 {
             chain.push(LlamaSampler::greedy());
             return LlamaSampler::chain_simple(chain);

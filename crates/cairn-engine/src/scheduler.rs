@@ -45,6 +45,8 @@ pub(crate) struct SchedulerParams {
 pub(crate) struct Job {
     pub tokens: Vec<LlamaToken>,
     pub sampling: SamplingParams,
+    /// The grammar sampler for `sampling.grammar`, built (and so checked) by the caller.
+    pub grammar: Option<LlamaSampler>,
     pub seed: u32,
     pub max_tokens: u32,
     pub tx: UnboundedSender<GenerationEvent>,
@@ -63,6 +65,9 @@ struct Active {
     prompt: Vec<LlamaToken>,
     reused: usize,
     sampler: LlamaSampler,
+    /// Under a grammar, control tokens are written as their text: the grammar matched that
+    /// text, so the answer stays exactly what the grammar accepted.
+    special: bool,
     tx: UnboundedSender<GenerationEvent>,
     max_tokens: u32,
     generated: u32,
@@ -261,7 +266,8 @@ impl Scheduler {
             slot.cached.truncate(keep);
             let reused = slot.cached.len();
             slot.active = Some(Active {
-                sampler: job.sampling.sampler(job.seed, self.n_vocab),
+                special: job.grammar.is_some(),
+                sampler: job.sampling.sampler(job.seed, self.n_vocab, job.grammar),
                 stop: StopMatcher::new(job.sampling.stop),
                 prompt: job.tokens,
                 reused,
@@ -366,7 +372,7 @@ impl Scheduler {
                 release(slot, ctx, false);
                 continue;
             }
-            let piece = vocab.token_to_piece(token, false, None);
+            let piece = vocab.token_to_piece(token, active.special, None);
             let text = active.utf8.push(&piece);
             let (text, stopped) = active.stop.push(&text);
             if stopped {

@@ -6,6 +6,8 @@
 //! chunks them ([`chunk::Chunker`]), embeds the chunks through an [`Embedder`] it owns, and
 //! hands chunks plus vectors to a [`KnowledgeIndex`]. [`LocalIndex`] is the embedded default
 //! (tantivy + an on-disk HNSW); a shared store at scale implements the same trait.
+//! [`originality`] is the lexical near-duplicate check the article writer runs against
+//! passages found with that search.
 
 pub mod chunk;
 mod embed;
@@ -15,6 +17,7 @@ mod fusion;
 pub mod hnsw;
 mod index;
 mod local;
+pub mod originality;
 mod simd;
 mod vectors;
 mod wire;

@@ -37,6 +37,9 @@ pub enum ApiError {
     },
     #[error("{what} already exists")]
     Conflict { what: String },
+    /// The thing is not in a state that allows this (a run that is not waiting, say).
+    #[error("{message}")]
+    WrongState { message: String },
     #[error("request body is larger than the limit of {limit_bytes} bytes")]
     PayloadTooLarge { limit_bytes: usize },
     #[error("{message}")]
@@ -98,7 +101,7 @@ impl ApiError {
             ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::WrongState { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RateLimited { .. }
@@ -118,6 +121,7 @@ impl ApiError {
             ApiError::InvalidRequest { .. }
             | ApiError::NotFound { .. }
             | ApiError::Conflict { .. }
+            | ApiError::WrongState { .. }
             | ApiError::PayloadTooLarge { .. }
             | ApiError::MethodNotAllowed { .. } => "invalid_request_error",
             ApiError::Unauthenticated(_) => "authentication_error",
@@ -142,6 +146,7 @@ impl ApiError {
             | ApiError::BadGateway { code, .. } => code,
             ApiError::Unauthenticated(_) => "invalid_api_key",
             ApiError::Conflict { .. } => "already_exists",
+            ApiError::WrongState { .. } => "wrong_state",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::RateLimited { .. } => "rate_limit_exceeded",

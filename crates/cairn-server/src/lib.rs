@@ -16,6 +16,7 @@ pub mod limits;
 pub mod memory;
 pub mod metering;
 pub mod openai;
+pub mod orchestration;
 pub mod pipeline;
 pub mod providers;
 pub mod serve;
@@ -23,6 +24,7 @@ pub mod state;
 pub mod telemetry;
 pub mod util;
 pub mod web;
+pub mod writer;
 
 pub use api::router;
 pub use state::{App, AppParts, AppState};

@@ -15,6 +15,7 @@ use crate::knowledge::Knowledge;
 use crate::limits::Limiter;
 use crate::memory::MemoryTasks;
 use crate::metering::Meter;
+use crate::orchestration::Runs;
 use crate::pipeline::{Budgets, Hook, RoutePolicy, TierDefault};
 use crate::providers::Provider;
 use crate::web::throttle::LoginThrottle;
@@ -37,6 +38,8 @@ pub struct App {
     pub memory_tasks: MemoryTasks,
     /// Failed browser sign-ins per e-mail and address (see `crate::web::throttle`).
     pub login_throttle: LoginThrottle,
+    /// Agent, workflow and article runs executing in this process.
+    pub runs: Runs,
 }
 
 /// What handlers receive: a cheap clone of the shared [`App`].
@@ -45,10 +48,13 @@ pub struct AppState(pub Arc<App>);
 
 impl AppState {
     /// Starts what runs in the background: metrics upkeep; local models pull and load; the
-    /// knowledge index opens (once the embedding model is ready) and ingestion resumes.
+    /// knowledge index opens (once the embedding model is ready) and ingestion resumes;
+    /// interrupted workflow runs and articles resume.
     pub fn start_background(&self) {
         self.start_models();
         crate::knowledge::start(self.clone());
+        let app = self.clone();
+        tokio::spawn(async move { crate::orchestration::resume(&app).await });
     }
 }
 
@@ -91,6 +97,7 @@ impl App {
                 config.web.login_max_failures,
                 config.web.login_window,
             ),
+            runs: Runs::default(),
             config,
         })
     }

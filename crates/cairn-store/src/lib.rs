@@ -13,6 +13,7 @@
 mod error;
 mod knowledge;
 mod memory;
+mod orchestration;
 mod records;
 mod sqlite;
 mod web;
@@ -23,6 +24,7 @@ pub use memory::{
     ConversationSummary, Memory, MemoryStore, MemoryUpdate, embedding_from_bytes,
     embedding_to_bytes,
 };
+pub use orchestration::*;
 pub use records::*;
 pub use sqlite::SqliteStore;
 pub use web::{Invitation, Session, WebStore};
@@ -34,7 +36,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// The persistence seam. Implementations must be cheap to share (`Arc<dyn Store>`). Areas
 /// with their own trait (memory) are supertraits, so `Arc<dyn Store>` has their methods.
 #[async_trait]
-pub trait Store: KnowledgeStore + MemoryStore + WebStore + Send + Sync + 'static {
+pub trait Store:
+    KnowledgeStore + MemoryStore + OrchestrationStore + WebStore + Send + Sync + 'static
+{
     /// Checks that the store answers (for `/readyz`).
     async fn ping(&self) -> Result<()>;
 

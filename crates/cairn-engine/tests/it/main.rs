@@ -3,4 +3,6 @@
 
 mod chat;
 mod embed;
+mod grammar;
+mod schema_check;
 mod support;

@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+mod articles;
 mod collections;
 mod conversations;
 mod documents;
@@ -10,8 +11,10 @@ mod invitations;
 mod keys;
 mod memories;
 mod page;
+mod runs;
 mod search;
 mod sse;
+mod templates;
 mod usage;
 mod v1;
 
@@ -97,6 +100,33 @@ pub fn router(state: AppState) -> Router {
                 .patch(memories::edit)
                 .delete(memories::delete),
         )
+        // Platform API: orchestration
+        .route("/api/tools", get(runs::list_tools))
+        .route("/api/templates", get(templates::list).post(templates::save))
+        .route("/api/templates/render", post(templates::render))
+        .route(
+            "/api/templates/{*name}",
+            get(templates::read).delete(templates::delete),
+        )
+        .route("/api/agent/runs", post(runs::start_agent))
+        .route("/api/workflows/runs", post(runs::start_workflow))
+        .route("/api/workflows/validate", post(runs::validate_workflow))
+        .route("/api/runs", get(runs::list))
+        .route("/api/runs/{id}", get(runs::read).delete(runs::delete))
+        .route("/api/runs/{id}/cancel", post(runs::cancel))
+        .route("/api/runs/{id}/approve", post(runs::approve))
+        .route("/api/runs/{id}/rerun", post(runs::rerun))
+        .route("/api/articles", get(articles::list).post(articles::create))
+        .route("/api/articles/{id}", get(articles::read))
+        .route(
+            "/api/articles/{id}/continue",
+            post(articles::continue_writing),
+        )
+        .route(
+            "/api/articles/{id}/stages/{stage}/rerun",
+            post(articles::rerun_stage),
+        )
+        .route("/api/articles/{id}/export", get(articles::export))
         // Platform API: administration
         .route(
             "/api/admin/users",

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::bootstrap::ADMIN_KEY_FILE;
+use super::client::ApiClient;
 use crate::config::Config;
 
 /// File kinds picked up when walking a folder (a file named explicitly is always sent).
@@ -34,30 +34,15 @@ pub async fn run(args: IngestArgs, config: &Config) -> anyhow::Result<()> {
             KNOWN_EXTENSIONS.join(", ")
         );
     }
-    let base = args
-        .server
-        .unwrap_or_else(|| format!("http://{}", config.server.listen))
-        .trim_end_matches('/')
-        .to_string();
-    let key = match args.key {
-        Some(key) => key,
-        None => std::fs::read_to_string(config.store.data_dir.join(ADMIN_KEY_FILE))
-            .map(|k| k.trim().to_string())
-            .context("no API key: pass --key, set CAIRN_API_KEY, or run where the admin key file is readable")?,
-    };
-    let client = Client {
-        http: reqwest::Client::new(),
-        base,
-        key,
-    };
-    let collection = client.collection(&args.collection).await?;
+    let client = ApiClient::connect(args.server, args.key, config)?;
+    let collection = collection(&client, &args.collection).await?;
 
     let bar = ProgressBar::new(files.len() as u64).with_style(style("uploading"));
     let mut documents = Vec::new();
     let mut failures = Vec::new();
     for file in &files {
         bar.set_message(file.display().to_string());
-        match client.upload(&collection, file).await {
+        match upload(&client, &collection, file).await {
             Ok(document) => documents.push((file.clone(), document)),
             Err(err) => failures.push((file.clone(), format!("{err:#}"))),
         }
@@ -161,93 +146,65 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    key: String,
+/// The id of the collection named or numbered `name`, created when there is none.
+async fn collection(client: &ApiClient, name: &str) -> anyhow::Result<String> {
+    let mut before: Option<i64> = None;
+    loop {
+        let page = match before {
+            Some(b) => {
+                client
+                    .get(&format!("/api/collections?limit=200&before={b}"))
+                    .await?
+            }
+            None => client.get("/api/collections?limit=200").await?,
+        };
+        for c in page["data"].as_array().into_iter().flatten() {
+            if c["id"] == name || c["name"] == name {
+                return Ok(c["id"].as_str().unwrap_or_default().to_string());
+            }
+        }
+        match page["next_before"].as_i64() {
+            Some(b) => before = Some(b),
+            None => break,
+        }
+    }
+    let response = client
+        .http
+        .post(format!("{}/api/collections", client.base))
+        .bearer_auth(&client.key)
+        .json(&json!({ "name": name }))
+        .send()
+        .await?;
+    let created = ApiClient::answer(response).await?;
+    Ok(created["id"].as_str().unwrap_or_default().to_string())
 }
 
-impl Client {
-    async fn answer(response: reqwest::Response) -> anyhow::Result<Value> {
-        let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            let message = body["error"]["message"].as_str().unwrap_or("no detail");
-            bail!("{status}: {message}");
-        }
-        Ok(body)
-    }
-
-    async fn get(&self, path: &str) -> anyhow::Result<Value> {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .send()
-            .await
-            .with_context(|| format!("cannot reach the server at {}", self.base))?;
-        Self::answer(response).await
-    }
-
-    /// The id of the collection named or numbered `name`, created when there is none.
-    async fn collection(&self, name: &str) -> anyhow::Result<String> {
-        let mut before: Option<i64> = None;
-        loop {
-            let page = match before {
-                Some(b) => {
-                    self.get(&format!("/api/collections?limit=200&before={b}"))
-                        .await?
-                }
-                None => self.get("/api/collections?limit=200").await?,
-            };
-            for c in page["data"].as_array().into_iter().flatten() {
-                if c["id"] == name || c["name"] == name {
-                    return Ok(c["id"].as_str().unwrap_or_default().to_string());
-                }
-            }
-            match page["next_before"].as_i64() {
-                Some(b) => before = Some(b),
-                None => break,
-            }
-        }
-        let response = self
-            .http
-            .post(format!("{}/api/collections", self.base))
-            .bearer_auth(&self.key)
-            .json(&json!({ "name": name }))
-            .send()
-            .await?;
-        let created = Self::answer(response).await?;
-        Ok(created["id"].as_str().unwrap_or_default().to_string())
-    }
-
-    /// Uploads one file; the id of its document (an existing one for known content).
-    async fn upload(&self, collection: &str, file: &Path) -> anyhow::Result<String> {
-        let name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "document".into());
-        let handle = tokio::fs::File::open(file)
-            .await
-            .with_context(|| format!("cannot open {}", file.display()))?;
-        let length = handle.metadata().await?.len();
-        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(handle));
-        let part = reqwest::multipart::Part::stream_with_length(body, length).file_name(name);
-        let form = reqwest::multipart::Form::new().part("file", part);
-        let response = self
-            .http
-            .post(format!(
-                "{}/api/collections/{collection}/documents",
-                self.base
-            ))
-            .bearer_auth(&self.key)
-            .multipart(form)
-            .send()
-            .await?;
-        let answer = Self::answer(response).await?;
-        answer["data"][0]["document"]["id"]
-            .as_str()
-            .map(str::to_string)
-            .context("the server's answer names no document")
-    }
+/// Uploads one file; the id of its document (an existing one for known content).
+async fn upload(client: &ApiClient, collection: &str, file: &Path) -> anyhow::Result<String> {
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "document".into());
+    let handle = tokio::fs::File::open(file)
+        .await
+        .with_context(|| format!("cannot open {}", file.display()))?;
+    let length = handle.metadata().await?.len();
+    let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(handle));
+    let part = reqwest::multipart::Part::stream_with_length(body, length).file_name(name);
+    let form = reqwest::multipart::Form::new().part("file", part);
+    let response = client
+        .http
+        .post(format!(
+            "{}/api/collections/{collection}/documents",
+            client.base
+        ))
+        .bearer_auth(&client.key)
+        .multipart(form)
+        .send()
+        .await?;
+    let answer = ApiClient::answer(response).await?;
+    answer["data"][0]["document"]["id"]
+        .as_str()
+        .map(str::to_string)
+        .context("the server's answer names no document")
 }

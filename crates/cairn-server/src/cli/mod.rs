@@ -1,6 +1,8 @@
 //! The `cairn` command line.
 
+mod client;
 mod ingest;
+mod write;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -60,6 +62,36 @@ enum Command {
         #[arg(long)]
         server: Option<String>,
         /// An API key; default: the admin key file in the data directory.
+        #[arg(long, env = "CAIRN_API_KEY", hide_env_values = true)]
+        key: Option<String>,
+    },
+    /// Write an article on a topic with a running server, showing each stage as it
+    /// finishes; prints the Markdown.
+    Write {
+        topic: String,
+        /// Writing mode: blog, technical, academic or social.
+        #[arg(long, default_value = "blog")]
+        mode: String,
+        /// Knowledge collections (ids) to ground the sections in.
+        #[arg(long = "collection")]
+        collections: Vec<String>,
+        #[arg(long)]
+        model: Option<String>,
+        #[arg(long)]
+        sections: Option<u32>,
+        #[arg(long)]
+        words_per_section: Option<u32>,
+        /// Stop at the outline to review (and edit in $EDITOR) before writing.
+        #[arg(long)]
+        review: bool,
+        /// The multi-agent mode: a researcher agent, the writer and an editor.
+        #[arg(long)]
+        team: bool,
+        /// Write the Markdown to this file instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        #[arg(long)]
+        server: Option<String>,
         #[arg(long, env = "CAIRN_API_KEY", hide_env_values = true)]
         key: Option<String>,
     },
@@ -212,6 +244,37 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
                 ingest::IngestArgs {
                     paths,
                     collection,
+                    server,
+                    key,
+                },
+                &config,
+            )
+            .await
+        }
+        Command::Write {
+            topic,
+            mode,
+            collections,
+            model,
+            sections,
+            words_per_section,
+            review,
+            team,
+            output,
+            server,
+            key,
+        } => {
+            write::run(
+                write::WriteArgs {
+                    topic,
+                    mode,
+                    collections,
+                    model,
+                    sections,
+                    words_per_section,
+                    review,
+                    team,
+                    output,
                     server,
                     key,
                 },

@@ -6,7 +6,10 @@
 //!    names existing models, every model an existing provider), secrets resolved, units
 //!    applied. Nothing downstream re-checks what this module guarantees.
 
+mod orchestration;
 mod raw;
+
+pub use orchestration::{AgentConfig, HttpToolConfig, ToolsConfig};
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -31,6 +34,8 @@ pub struct Config {
     pub knowledge: KnowledgeConfig,
     pub memory: MemoryConfig,
     pub web: WebConfig,
+    pub tools: ToolsConfig,
+    pub agent: AgentConfig,
     pub providers: BTreeMap<String, ProviderConfig>,
     pub models: BTreeMap<String, ModelConfig>,
     pub tiers: BTreeMap<String, TierConfig>,
@@ -273,6 +278,8 @@ impl Config {
         let knowledge = knowledge(&raw.knowledge, &providers, &models, &mut problems);
         let memory = memory(&raw.memory, &models, &mut problems);
         let web = web(&raw.web, &mut problems);
+        let tools = orchestration::tools(&raw.tools, &mut problems);
+        let agent = orchestration::agent(&raw.agent, &mut problems);
         let data_dir = if raw.store.data_dir.is_empty() {
             default_data_dir()
         } else {
@@ -292,6 +299,8 @@ impl Config {
             knowledge,
             memory,
             web,
+            tools,
+            agent,
             providers,
             models,
             tiers,

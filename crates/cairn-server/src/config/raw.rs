@@ -15,6 +15,8 @@ pub struct RawConfig {
     pub knowledge: RawKnowledge,
     pub memory: RawMemory,
     pub web: RawWeb,
+    pub tools: super::orchestration::RawTools,
+    pub agent: super::orchestration::RawAgent,
     #[serde(default)]
     pub providers: BTreeMap<String, RawProvider>,
     #[serde(default)]

@@ -22,3 +22,36 @@ pub fn can_write(user: &User, collection: &Collection) -> bool {
         }
     }
 }
+
+/// A document the user may read, by id or by file name (the most recent of that name among
+/// their readable collections); `None` for anything else.
+pub async fn find_readable_document(
+    app: &crate::state::AppState,
+    user: &User,
+    id_or_name: &str,
+) -> Result<Option<cairn_store::Document>, crate::error::ApiError> {
+    if let Some(document) = app.store.get_document(id_or_name).await?
+        && let Some(collection) = app.store.get_collection(&document.collection_id).await?
+        && can_read(user, &collection)
+    {
+        return Ok(Some(document));
+    }
+    let collections = super::readable_collections(app, user, None).await?;
+    let mut best: Option<cairn_store::Document> = None;
+    for collection_id in collections {
+        let page = cairn_store::Page {
+            limit: 1_000,
+            before: None,
+        };
+        for document in app.store.list_documents(&collection_id, page).await? {
+            if document.name == id_or_name
+                && best
+                    .as_ref()
+                    .is_none_or(|b| document.created_at > b.created_at)
+            {
+                best = Some(document);
+            }
+        }
+    }
+    Ok(best)
+}

@@ -24,7 +24,7 @@ use std::time::Duration;
 use cairn_index::{KnowledgeIndex, LocalIndex, LocalIndexConfig};
 use tokio::sync::{Mutex, mpsc};
 
-pub use access::{can_read, can_write};
+pub use access::{can_read, can_write, find_readable_document};
 pub use blobs::{Blobs, PendingBlob, ReceiveError};
 pub use embedder::KnowledgeEmbedder;
 pub use grounding::{Citation, Grounding, ground};

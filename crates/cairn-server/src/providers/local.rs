@@ -5,6 +5,7 @@
 //! until a model is ready, calls to it answer 503 with what it is doing, and `/readyz`
 //! reports not ready.
 
+mod constrain;
 mod tool_calls;
 mod wire;
 
@@ -162,7 +163,11 @@ impl LocalProvider {
                 prompt: call.prompt.clone(),
                 sampling: call.sampling.clone(),
             })
-            .map_err(engine_error)?;
+            .map_err(|err| match err {
+                // A converted grammar llama.cpp refuses (a `$ref` cycle, say) is the field's.
+                EngineError::Grammar(why) => ApiError::invalid(why, call.grammar_param),
+                other => engine_error(other),
+            })?;
         // With tools, the answer must be seen whole to tell a tool call from text.
         if !stream || call.tools {
             let mut events = generation.into_receiver();
@@ -328,7 +333,7 @@ pub(super) fn engine_error(err: EngineError) -> ApiError {
         EngineError::QueueFull { .. } => ApiError::Overloaded {
             message: err.to_string(),
         },
-        EngineError::InvalidRequest(_) | EngineError::Template(_) => {
+        EngineError::InvalidRequest(_) | EngineError::Template(_) | EngineError::Grammar(_) => {
             ApiError::invalid(err.to_string(), None)
         }
         EngineError::Stopped => ApiError::Unavailable {

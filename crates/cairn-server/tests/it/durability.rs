@@ -413,3 +413,144 @@ async fn ingestion_survives_kill_9_and_the_index_follows_the_database() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+const RESUMABLE: &str = r#"
+name = "resumable"
+[[steps]]
+id = "first"
+kind = "model"
+model = "small"
+prompt = "Say hello."
+max_tokens = 8
+temperature = 0
+
+[[steps]]
+id = "stories"
+kind = "map"
+over = '["a cat", "a dog", "a fox", "an owl"]'
+as = "animal"
+concurrency = 1
+[steps.step]
+kind = "model"
+model = "small"
+prompt = "Write a long story about {{ animal }}."
+max_tokens = 60
+temperature = 0
+
+[[steps]]
+id = "summary"
+kind = "render"
+template = "{{ steps.first }} / {{ steps.stories | length }} stories"
+"#;
+
+/// A workflow on the real small model survives `kill -9` in the middle: after the restart it
+/// resumes after its last finished step; finished steps (and map items) are not run again.
+#[tokio::test]
+async fn a_workflow_resumes_after_kill_9_from_its_last_finished_step() {
+    let upstream = Upstream::start().await;
+    let env = Env::new(&upstream);
+    env.run(&["users", "create", "--email", "flow@example.test"]);
+    let key = env
+        .run(&[
+            "keys",
+            "create",
+            "--user",
+            "flow@example.test",
+            "--name",
+            "flow",
+        ])
+        .trim_end()
+        .to_string();
+    let (mut server, url) = env.serve();
+    let client = reqwest::Client::new();
+    let started: Value = client
+        .post(format!("{url}/api/workflows/runs"))
+        .bearer_auth(&key)
+        .json(&json!({ "workflow": RESUMABLE }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = started["id"].as_str().expect("a run id").to_string();
+    let read = |url: String| {
+        let client = client.clone();
+        let key = key.clone();
+        let id = id.clone();
+        async move {
+            client
+                .get(format!("{url}/api/runs/{id}"))
+                .bearer_auth(&key)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let status_of = |run: &Value, key: &str| -> Option<String> {
+        run["steps"]
+            .as_array()?
+            .iter()
+            .find(|s| s["key"] == key)
+            .map(|s| s["status"].as_str().unwrap().to_string())
+    };
+    // Wait for the first story to be written, then kill while the others are.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let before = loop {
+        let run = read(url.clone()).await;
+        if status_of(&run, "stories[0]").as_deref() == Some("succeeded") {
+            break run;
+        }
+        assert_eq!(run["status"], "running", "{run}");
+        assert!(
+            Instant::now() < deadline,
+            "the first story never finished: {run}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_ne!(
+        status_of(&before, "stories[3]").as_deref(),
+        Some("succeeded"),
+        "the run finished before the kill; the test proves nothing"
+    );
+
+    let (mut server, url) = env.serve();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let after = loop {
+        let run = read(url.clone()).await;
+        if run["status"] != "running" {
+            break run;
+        }
+        assert!(Instant::now() < deadline, "the run did not resume: {run}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(after["status"], "succeeded", "{after}");
+    let find = |run: &Value, key: &str| {
+        run["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == key)
+            .cloned()
+            .unwrap()
+    };
+    for done in ["first", "stories[0]"] {
+        let (was, is) = (find(&before, done), find(&after, done));
+        assert_eq!(is["attempts"], 1, "{done} ran again: {is}");
+        assert_eq!(is["finished_at"], was["finished_at"], "{done} ran again");
+        assert_eq!(is["output"], was["output"]);
+    }
+    assert_eq!(
+        find(&after, "stories")["output"].as_array().unwrap().len(),
+        4
+    );
+    let summary = after["output"].as_str().unwrap();
+    assert!(summary.ends_with("/ 4 stories"), "{summary}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

@@ -14,9 +14,13 @@ use serde_json::Value;
 use crate::upstream::Upstream;
 
 pub fn config_text(upstream_url: &str) -> String {
+    let cairn = env!("CARGO_BIN_EXE_cairn");
     format!(
         r#"
 default_tier = "free"
+
+[tools]
+code_runner = "{cairn}"
 
 [metering]
 flush_interval_ms = 20
@@ -65,6 +69,10 @@ provider = "up"
 target = "up-emb"
 kind = "embedding"
 
+[models.tools]
+provider = "up"
+target = "up-tools"
+
 [models.small]
 provider = "local"
 target = "smollm2-135m"
@@ -75,7 +83,7 @@ target = "all-minilm-l6-v2"
 kind = "embedding"
 
 [tiers.free]
-models = ["gpt", "nousage", "broken", "slow", "stall", "emb", "small", "minilm"]
+models = ["gpt", "nousage", "broken", "slow", "stall", "emb", "tools", "small", "minilm"]
 default_model = "gpt"
 requests_per_minute = 10000
 tokens_per_minute = 10000000

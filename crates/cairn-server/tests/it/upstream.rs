@@ -7,6 +7,9 @@
 //! - `up-fail`: 500 with an OpenAI error body;
 //! - `up-slow`: waits 3 s before answering;
 //! - `up-stall`: streams one chunk, then nothing;
+//! - `up-tools`: offered tools and no tool result yet, calls the first tool with
+//!   `{"expression": <the last user message after "compute ">}`; with a tool result, answers
+//!   "the answer is <result>";
 //! - `up-emb` (embeddings): a bag of hashed words, normalised, so texts that share words are
 //!   similar and texts that do not are orthogonal.
 
@@ -64,6 +67,40 @@ fn last_user_text(body: &Value) -> String {
         .to_string()
 }
 
+/// `up-tools`: one tool call, then an answer quoting the tool's result.
+fn tool_turn(body: &Value) -> Value {
+    let messages = body["messages"].as_array().cloned().unwrap_or_default();
+    let result = messages.iter().rev().find(|m| m["role"] == "tool");
+    let message = match (result, body["tools"][0]["function"]["name"].as_str()) {
+        (Some(result), _) => {
+            json!({"role": "assistant", "content": format!("the answer is {}", result["content"].as_str().unwrap_or_default())})
+        }
+        (None, Some(tool)) => {
+            let text = last_user_text(body);
+            let expression = text
+                .split("compute ")
+                .nth(1)
+                .unwrap_or(&text)
+                .trim_end_matches('?');
+            json!({"role": "assistant", "content": null, "tool_calls": [{
+                "id": "call_1", "type": "function",
+                "function": {"name": tool, "arguments": json!({"expression": expression}).to_string()}
+            }]})
+        }
+        (None, None) => json!({"role": "assistant", "content": "no tools"}),
+    };
+    let finish = if message["tool_calls"].is_null() {
+        "stop"
+    } else {
+        "tool_calls"
+    };
+    json!({
+        "id": "chatcmpl-fake", "object": "chat.completion", "created": 1, "model": "up-tools",
+        "choices": [{ "index": 0, "message": message, "finish_reason": finish }],
+        "usage": { "prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25 },
+    })
+}
+
 fn chunk(model: &str, delta: Value, finish: Value) -> String {
     let value = json!({
         "id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1, "model": model,
@@ -88,6 +125,7 @@ async fn chat(State(upstream): State<Upstream>, Json(body): Json<Value>) -> Resp
                 .into_response();
         }
         "up-slow" => tokio::time::sleep(Duration::from_secs(3)).await,
+        "up-tools" => return Json(tool_turn(&body)).into_response(),
         _ => {}
     }
     if !stream {

@@ -234,7 +234,10 @@ async fn sign_in_sets_a_protected_cookie_and_refuses_wrong_passwords_alike() {
     assert_eq!(session["user"]["email"], "fay@example.test");
     assert_eq!(session["csrf_token"], fay.csrf.as_str());
     assert!(session["user"].get("password_hash").is_none());
-    assert_eq!(session["tier"]["chat_models"], json!(["gpt", "nousage", "broken", "slow", "stall", "small"]));
+    assert_eq!(
+        session["tier"]["chat_models"],
+        json!(["gpt", "nousage", "broken", "slow", "stall", "small"])
+    );
 
     // Behind a TLS proxy the cookie is Secure.
     let r = unauthenticated(

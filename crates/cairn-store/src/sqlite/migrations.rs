@@ -23,6 +23,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "memory",
         include_str!("../../migrations/0003_memory.sql"),
     ),
+    (
+        4,
+        "orchestration",
+        include_str!("../../migrations/0004_orchestration.sql"),
+    ),
     (5, "web", include_str!("../../migrations/0005_web.sql")),
 ];
 

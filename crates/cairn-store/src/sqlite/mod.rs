@@ -7,6 +7,7 @@
 mod knowledge;
 mod memory;
 mod migrations;
+mod orchestration;
 mod rows;
 mod web;
 

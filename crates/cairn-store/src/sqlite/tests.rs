@@ -1,5 +1,6 @@
 use super::*;
 use crate::knowledge::*;
+use crate::orchestration::*;
 
 async fn store() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
@@ -216,4 +217,175 @@ async fn documents_dedupe_by_content_and_follow_their_collection() {
     );
     assert!(s.get_document("d1").await.unwrap().is_none());
     assert_eq!(s.delete_collection("c1").await.unwrap(), None);
+}
+
+fn template(id: &str, user_id: &str, name: &str, body: &str) -> NewTemplate {
+    NewTemplate {
+        id: id.into(),
+        user_id: user_id.into(),
+        name: name.into(),
+        description: String::new(),
+        body: body.into(),
+        created_at: 1,
+    }
+}
+
+#[tokio::test]
+async fn templates_are_versioned_per_user_and_name() {
+    let (_dir, s) = store().await;
+    s.create_user(&user("a")).await.unwrap();
+    s.create_user(&user("b")).await.unwrap();
+    let first = s
+        .save_template(&template("t1", "a", "greet", "Hi"))
+        .await
+        .unwrap();
+    let second = s
+        .save_template(&template("t2", "a", "greet", "Hello"))
+        .await
+        .unwrap();
+    let other = s
+        .save_template(&template("t3", "b", "greet", "Yo"))
+        .await
+        .unwrap();
+    assert_eq!((first.version, second.version, other.version), (1, 2, 1));
+
+    let latest = s.get_template("a", "greet", None).await.unwrap().unwrap();
+    assert_eq!(latest.body, "Hello");
+    let old = s
+        .get_template("a", "greet", Some(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(old.body, "Hi");
+    let listed = s.list_templates("a").await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].version, 2);
+    assert_eq!(s.template_versions("a", "greet").await.unwrap().len(), 2);
+
+    assert!(s.delete_template("a", "greet").await.unwrap());
+    assert!(s.get_template("a", "greet", None).await.unwrap().is_none());
+    assert!(s.get_template("b", "greet", None).await.unwrap().is_some());
+}
+
+fn run(id: &str, user_id: &str) -> Run {
+    Run {
+        id: id.into(),
+        user_id: user_id.into(),
+        kind: RunKind::Workflow,
+        name: "w".into(),
+        status: RunStatus::Running,
+        input: serde_json::json!({"topic": "x"}),
+        definition: "steps = []".into(),
+        output: None,
+        error: None,
+        tokens: 0,
+        created_at: 1,
+        updated_at: 1,
+        finished_at: None,
+    }
+}
+
+fn step(run_id: &str, key: &str, status: StepStatus) -> RunStep {
+    RunStep {
+        run_id: run_id.into(),
+        key: key.into(),
+        seq: 0,
+        kind: "model".into(),
+        status,
+        input: None,
+        output: Some(serde_json::json!("out")),
+        error: None,
+        tokens: 3,
+        elapsed_ms: 5,
+        attempts: 1,
+        started_at: 2,
+        finished_at: None,
+    }
+}
+
+#[tokio::test]
+async fn runs_are_scoped_and_final_states_stick() {
+    let (_dir, s) = store().await;
+    s.create_user(&user("a")).await.unwrap();
+    s.create_user(&user("b")).await.unwrap();
+    s.create_run(&run("r1", "a")).await.unwrap();
+    assert!(s.get_run("b", "r1").await.unwrap().is_none());
+    assert_eq!(s.unfinished_runs().await.unwrap().len(), 1);
+
+    let cancel = RunUpdate {
+        status: RunStatus::Cancelled,
+        output: None,
+        error: Some("cancelled".into()),
+        tokens: 7,
+        at_ms: 9,
+    };
+    assert!(s.update_run("r1", &cancel).await.unwrap());
+    let late = RunUpdate {
+        status: RunStatus::Succeeded,
+        ..cancel.clone()
+    };
+    assert!(
+        !s.update_run("r1", &late).await.unwrap(),
+        "a final state is kept"
+    );
+    let stored = s.get_run("a", "r1").await.unwrap().unwrap();
+    assert_eq!(stored.status, RunStatus::Cancelled);
+    assert_eq!(stored.finished_at, Some(9));
+    assert!(s.unfinished_runs().await.unwrap().is_empty());
+    let page = Page {
+        limit: 10,
+        before: None,
+    };
+    assert_eq!(
+        s.list_runs("a", RunKind::Workflow, page)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        s.list_runs("b", RunKind::Workflow, page)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn steps_keep_their_order_and_count_attempts() {
+    let (_dir, s) = store().await;
+    s.create_user(&user("a")).await.unwrap();
+    s.create_run(&run("r1", "a")).await.unwrap();
+    s.put_step(&step("r1", "outline", StepStatus::Running))
+        .await
+        .unwrap();
+    s.put_step(&step("r1", "sections[0]", StepStatus::Succeeded))
+        .await
+        .unwrap();
+    s.put_step(&step("r1", "sections[1]", StepStatus::Succeeded))
+        .await
+        .unwrap();
+    s.put_step(&step("r1", "sectionsx", StepStatus::Succeeded))
+        .await
+        .unwrap();
+    // The outline step starts again (a resumed run) and then finishes.
+    s.put_step(&step("r1", "outline", StepStatus::Running))
+        .await
+        .unwrap();
+    s.put_step(&step("r1", "outline", StepStatus::Succeeded))
+        .await
+        .unwrap();
+
+    let steps = s.list_steps("r1").await.unwrap();
+    let keys: Vec<&str> = steps.iter().map(|s| s.key.as_str()).collect();
+    assert_eq!(keys, ["outline", "sections[0]", "sections[1]", "sectionsx"]);
+    assert_eq!(steps[0].attempts, 2);
+    assert_eq!(steps[0].status, StepStatus::Succeeded);
+
+    let removed = s.delete_steps("r1", &["sections".into()]).await.unwrap();
+    assert_eq!(
+        removed, 2,
+        "the map's items go, a step that only shares the prefix stays"
+    );
+    assert_eq!(s.list_steps("r1").await.unwrap().len(), 2);
 }

@@ -5,7 +5,7 @@ use cairn_engine::{ChatEngine, PromptMessage, SamplingParams};
 use cairn_types::{FinishReason, Usage};
 use serde_json::{Value, json};
 
-use super::{engine_error, tool_calls};
+use super::{constrain, engine_error, tool_calls};
 use crate::error::ApiError;
 use crate::openai::chat::ChatRequest;
 use crate::openai::usage_json;
@@ -15,6 +15,8 @@ pub struct Call {
     pub sampling: SamplingParams,
     /// The request offered tools: the answer may be a tool call.
     pub tools: bool,
+    /// The request field the grammar in `sampling` came from, if any.
+    pub grammar_param: Option<&'static str>,
     id: String,
     created: i64,
     model: String,
@@ -37,10 +39,15 @@ impl Call {
         let prompt = engine
             .render_prompt(&messages, tools.as_ref())
             .map_err(engine_error)?;
+        let mut sampling = sampling(request)?;
+        let constraint = constrain::constraint(request)?;
+        let grammar_param = constraint.as_ref().map(|c| c.param);
+        sampling.grammar = constraint.map(|c| c.grammar);
         Ok(Call {
             prompt,
-            sampling: sampling(request)?,
+            sampling,
             tools: tools.is_some(),
+            grammar_param,
             id: format!("chatcmpl-{}", crate::util::new_id()),
             created: crate::util::now_ms() / 1000,
             model: target.to_string(),
@@ -212,6 +219,7 @@ fn sampling(request: &ChatRequest) -> Result<SamplingParams, ApiError> {
             .map(|s| s.to_vec())
             .unwrap_or_default(),
         logit_bias: logit_bias(request.extra.get("logit_bias"))?,
+        grammar: None,
     })
 }
 
