@@ -191,16 +191,20 @@ test("knowledge: upload a document, then a cited answer", async () => {
   const streaming = page.locator(".message.assistant.streaming");
   const chips = page.locator(".citations .chip");
   await expect(chips.first()).toContainText("zorbel.md", { timeout: 120_000 });
-  await expect(streaming).toHaveCount(0, { timeout: 180_000 });
+  // The sources come first; how long the tiny model then rambles is not under test.
+  await stopAnswer(page);
   await chips.first().click();
   const source = page.getByRole("dialog");
   await expect(source).toContainText("Old Morwen");
   await photograph(page, "chat-source");
   await page.keyboard.press("Escape");
   await expect(source).toHaveCount(0);
-  // The citations are stored with the answer.
-  await page.reload();
-  await expect(page.locator(".citations .chip").first()).toContainText("zorbel.md");
+  // The citations are stored with the answer (a stopped one too, once the server saw the
+  // stop).
+  await expect(async () => {
+    await page.reload();
+    await expect(page.locator(".citations .chip").first()).toContainText("zorbel.md", { timeout: 2_000 });
+  }).toPass({ timeout: 30_000 });
 });
 
 test("API keys: create (shown once), use, revoke; own usage", async () => {
