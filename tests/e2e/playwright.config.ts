@@ -12,6 +12,8 @@ export default defineConfig({
   expect: { timeout: 60_000 },
   retries: 0,
   reporter: [["list"]],
+  // Failure contexts (page snapshots) land beside the screenshots, out of the source tree.
+  outputDir: "../../target/e2e-results",
   use: {
     baseURL: process.env.CAIRN_E2E_URL,
     headless: true,
