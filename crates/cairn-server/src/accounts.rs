@@ -20,6 +20,18 @@ pub async fn create_user(
     config: &Config,
     input: NewUser,
 ) -> Result<User, ApiError> {
+    let user = build_user(store, config, input).await?;
+    store.create_user(&user).await?;
+    Ok(user)
+}
+
+/// A checked new user, not yet stored (for callers that store it differently, such as a
+/// sign-up with an invitation).
+pub async fn build_user(
+    store: &dyn Store,
+    config: &Config,
+    input: NewUser,
+) -> Result<User, ApiError> {
     let email = input.email.trim().to_lowercase();
     if email.len() < 3 || !email.contains('@') || email.len() > 254 {
         return Err(ApiError::invalid(
@@ -61,7 +73,6 @@ pub async fn create_user(
         disabled: false,
         created_at: now_ms(),
     };
-    store.create_user(&user).await?;
     Ok(user)
 }
 

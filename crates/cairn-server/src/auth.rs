@@ -158,8 +158,7 @@ fn invalid_key() -> ApiError {
     ApiError::Unauthenticated("incorrect API key provided".into())
 }
 
-/// Reads the bearer token. Kept apart so later sign-in methods (session cookies) slot in
-/// beside it.
+/// Reads the bearer token. A browser's session cookie is the other way in (`crate::web`).
 fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     let value = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
         ApiError::Unauthenticated(
@@ -192,11 +191,19 @@ impl FromRequestParts<AppState> for Principal {
         if let Some(principal) = parts.extensions.get::<Principal>() {
             return Ok(principal.clone());
         }
-        let token = bearer(parts)?;
-        let principal = state
-            .keys
-            .authenticate(state.store.as_ref(), token, crate::util::now_ms())
-            .await?;
+        // An API key when one is sent; otherwise a browser's session cookie.
+        let principal = match crate::web::session::cookie_token(&parts.headers) {
+            Some(token) if !parts.headers.contains_key(AUTHORIZATION) => {
+                crate::web::session::authenticate(state, parts, &token).await?
+            }
+            _ => {
+                let token = bearer(parts)?;
+                state
+                    .keys
+                    .authenticate(state.store.as_ref(), token, crate::util::now_ms())
+                    .await?
+            }
+        };
         parts.extensions.insert(principal.clone());
         Ok(principal)
     }

@@ -51,6 +51,9 @@ pub enum ApiError {
         retry_after: Duration,
         headers: Box<RateLimitHeaders>,
     },
+    /// Too many failed sign-ins for one e-mail from one address (see `crate::web::throttle`).
+    #[error("too many failed sign-ins; try again in {} seconds", retry_after.as_secs().max(1))]
+    TooManyAttempts { retry_after: Duration },
     /// The monthly token budget is spent.
     #[error("{message}")]
     QuotaExceeded { message: String },
@@ -102,6 +105,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RateLimited { .. }
+            | ApiError::TooManyAttempts { .. }
             | ApiError::QuotaExceeded { .. }
             | ApiError::Overloaded { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BadGateway { .. } => StatusCode::BAD_GATEWAY,
@@ -122,7 +126,9 @@ impl ApiError {
             | ApiError::MethodNotAllowed { .. } => "invalid_request_error",
             ApiError::Unauthenticated(_) => "authentication_error",
             ApiError::Forbidden { .. } => "permission_error",
-            ApiError::RateLimited { .. } | ApiError::Overloaded { .. } => "rate_limit_error",
+            ApiError::RateLimited { .. }
+            | ApiError::TooManyAttempts { .. }
+            | ApiError::Overloaded { .. } => "rate_limit_error",
             ApiError::QuotaExceeded { .. } => "insufficient_quota",
             ApiError::BadGateway { .. }
             | ApiError::Unavailable { .. }
@@ -144,6 +150,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::RateLimited { .. } => "rate_limit_exceeded",
+            ApiError::TooManyAttempts { .. } => "too_many_attempts",
             ApiError::QuotaExceeded { .. } => "insufficient_quota",
             ApiError::Overloaded { .. } => "server_overloaded",
             ApiError::Unavailable { .. } => "model_unavailable",
@@ -202,6 +209,9 @@ impl IntoResponse for ApiError {
             }
             ApiError::Overloaded { .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            ApiError::TooManyAttempts { retry_after } => {
+                headers.insert(header::RETRY_AFTER, retry_after_value(*retry_after));
             }
             _ => {}
         }

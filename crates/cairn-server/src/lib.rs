@@ -23,6 +23,7 @@ pub mod serve;
 pub mod state;
 pub mod telemetry;
 pub mod util;
+pub mod web;
 pub mod writer;
 
 pub use api::router;

@@ -63,7 +63,9 @@ pub async fn run(config: Config, options: ServeOptions) -> anyhow::Result<()> {
         startup_ms = started.elapsed().as_millis() as u64,
         "cairn is listening"
     );
-    axum::serve(listener, api::router(state.clone()))
+    // The peer address reaches handlers (sign-in throttling keys on it).
+    let service = api::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("shutting down: storing pending usage records");

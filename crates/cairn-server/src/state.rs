@@ -18,6 +18,7 @@ use crate::metering::Meter;
 use crate::orchestration::Runs;
 use crate::pipeline::{Budgets, Hook, RoutePolicy, TierDefault};
 use crate::providers::Provider;
+use crate::web::throttle::LoginThrottle;
 
 pub struct App {
     pub config: Config,
@@ -35,6 +36,8 @@ pub struct App {
     pub knowledge: Knowledge,
     /// Background memory extraction (see `crate::memory`).
     pub memory_tasks: MemoryTasks,
+    /// Failed browser sign-ins per e-mail and address (see `crate::web::throttle`).
+    pub login_throttle: LoginThrottle,
     /// Agent, workflow and article runs executing in this process.
     pub runs: Runs,
 }
@@ -90,6 +93,10 @@ impl App {
             metrics: parts.metrics,
             knowledge: Knowledge::new(config.knowledge.clone(), &config.store.data_dir),
             memory_tasks: MemoryTasks::default(),
+            login_throttle: LoginThrottle::new(
+                config.web.login_max_failures,
+                config.web.login_window,
+            ),
             runs: Runs::default(),
             config,
         })

@@ -16,6 +16,7 @@ mod memory;
 mod orchestration;
 mod records;
 mod sqlite;
+mod web;
 
 pub use error::StoreError;
 pub use knowledge::*;
@@ -26,6 +27,7 @@ pub use memory::{
 pub use orchestration::*;
 pub use records::*;
 pub use sqlite::SqliteStore;
+pub use web::{Invitation, Session, WebStore};
 
 use async_trait::async_trait;
 
@@ -34,7 +36,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// The persistence seam. Implementations must be cheap to share (`Arc<dyn Store>`). Areas
 /// with their own trait (memory) are supertraits, so `Arc<dyn Store>` has their methods.
 #[async_trait]
-pub trait Store: KnowledgeStore + MemoryStore + OrchestrationStore + Send + Sync + 'static {
+pub trait Store:
+    KnowledgeStore + MemoryStore + OrchestrationStore + WebStore + Send + Sync + 'static
+{
     /// Checks that the store answers (for `/readyz`).
     async fn ping(&self) -> Result<()>;
 
@@ -85,4 +89,22 @@ pub trait Store: KnowledgeStore + MemoryStore + OrchestrationStore + Send + Sync
     /// to `user_id`.
     async fn append_message(&self, user_id: &str, message: NewMessage) -> Result<Message>;
     async fn list_messages(&self, conversation_id: &str) -> Result<Vec<Message>>;
+    /// A user's conversations whose title or any message contains `text` (case-insensitive
+    /// for ASCII), most recently updated first, paged like [`Store::list_conversations`].
+    async fn search_conversations(
+        &self,
+        user_id: &str,
+        text: &str,
+        page: Page,
+    ) -> Result<Vec<Conversation>>;
+    /// Deletes the messages numbered `from_seq` and later (to regenerate or edit a turn),
+    /// and the rolling summary if it covered any of them. Returns how many messages went;
+    /// [`StoreError::NotFound`] if the conversation is not `user_id`'s.
+    async fn truncate_conversation(
+        &self,
+        user_id: &str,
+        conversation_id: &str,
+        from_seq: i64,
+        at_ms: i64,
+    ) -> Result<u64>;
 }

@@ -121,6 +121,8 @@ pub struct ListParams {
     /// Only conversations updated before this time (unix ms): the `next_before` of the
     /// previous page.
     before: Option<i64>,
+    /// Only conversations whose title or messages contain this text.
+    q: Option<String>,
 }
 
 pub async fn list(
@@ -129,16 +131,22 @@ pub async fn list(
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = params.limit.unwrap_or(50).clamp(1, 200);
-    let items = app
-        .store
-        .list_conversations(
-            &principal.user.id,
-            Page {
-                limit: limit + 1,
-                before: params.before,
-            },
-        )
-        .await?;
+    let page = Page {
+        limit: limit + 1,
+        before: params.before,
+    };
+    let items = match params.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        Some(q) => {
+            app.store
+                .search_conversations(&principal.user.id, q, page)
+                .await?
+        }
+        None => {
+            app.store
+                .list_conversations(&principal.user.id, page)
+                .await?
+        }
+    };
     Ok(super::page::page(items, limit, |c| c.updated_at))
 }
 
@@ -253,6 +261,10 @@ pub struct PostMessage {
     /// Grounds this answer in these collections instead of the conversation's.
     #[serde(default)]
     collections: Option<Vec<String>>,
+    /// A user message of this conversation that this one replaces, with everything after
+    /// it: edit-and-resend, or regenerate (the same content again).
+    #[serde(default)]
+    replace_from: Option<String>,
 }
 
 pub async fn post_message(
@@ -299,6 +311,9 @@ pub async fn post_message(
     };
     // Refuse a bad request before anything is stored or summarised.
     request.validate()?;
+    if let Some(message_id) = &input.replace_from {
+        replace_from(&app, &principal, &conversation, message_id).await?;
+    }
     // System prompt, recalled memories, the summary of older turns, the latest turns that
     // fit the model's window, and the new message.
     request.messages = crate::memory::assemble(
@@ -480,6 +495,28 @@ pub async fn post_message(
     Err(ApiError::Internal(
         "the conversation task ended without an answer".into(),
     ))
+}
+
+/// Drops a user message and all that follows it, so the new one takes its place.
+async fn replace_from(
+    app: &AppState,
+    principal: &Principal,
+    conversation: &Conversation,
+    message_id: &str,
+) -> Result<(), ApiError> {
+    let messages = app.store.list_messages(&conversation.id).await?;
+    let from = messages
+        .iter()
+        .find(|m| m.id == message_id && m.role == Role::User.as_str())
+        .ok_or_else(|| ApiError::NotFound {
+            message: "'replace_from' is not a user message of this conversation".into(),
+            param: Some("replace_from".into()),
+            code: "not_found",
+        })?;
+    app.store
+        .truncate_conversation(&principal.user.id, &conversation.id, from.seq, now_ms())
+        .await?;
+    Ok(())
 }
 
 fn text_message(role: Role, content: &str) -> ChatMessage {

@@ -1,11 +1,13 @@
 //! The HTTP API: every route in one place, handlers kept thin.
 
+mod account;
 mod admin;
 mod articles;
 mod collections;
 mod conversations;
 mod documents;
 mod health;
+mod invitations;
 mod keys;
 mod memories;
 mod page;
@@ -18,7 +20,8 @@ mod v1;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Method, Uri};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 
 use crate::error::ApiError;
@@ -39,6 +42,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/keys", get(keys::list).post(keys::create))
         .route("/api/keys/{id}", delete(keys::revoke))
         .route("/api/usage", get(usage::summary))
+        // Browser sign-in (see crate::web)
+        .route("/api/auth/options", get(account::options))
+        .route("/api/auth/signup", post(account::sign_up))
+        .route("/api/auth/signin", post(account::sign_in))
+        .route("/api/auth/signout", post(account::sign_out))
+        .route("/api/auth/password", post(account::change_password))
+        .route("/api/session", get(account::current))
         .route(
             "/api/conversations",
             get(conversations::list).post(conversations::create),
@@ -135,6 +145,11 @@ pub fn router(state: AppState) -> Router {
             get(admin::list_keys).post(admin::create_key),
         )
         .route("/api/admin/keys/{id}", delete(admin::revoke_key))
+        .route(
+            "/api/admin/invitations",
+            get(invitations::list).post(invitations::create),
+        )
+        .route("/api/admin/invitations/{id}", delete(invitations::revoke))
         // Operations
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -148,12 +163,17 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn not_found(uri: Uri) -> ApiError {
+/// The web app's files and pages, else a 404 in the error envelope.
+async fn not_found(method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    if let Some(page) = crate::web::assets::serve(&method, &uri, &headers) {
+        return page;
+    }
     ApiError::NotFound {
         message: format!("no route for {}", uri.path()),
         param: None,
         code: "unknown_url",
     }
+    .into_response()
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {

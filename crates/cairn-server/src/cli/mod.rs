@@ -148,6 +148,24 @@ enum UsersCommand {
     },
     /// List users.
     List,
+    /// Set a user's web sign-in password, read from `CAIRN_PASSWORD` or else the first line
+    /// of standard input (never from the command line, where other users could see it).
+    SetPassword {
+        /// The user's e-mail or id.
+        user: String,
+    },
+    /// Make a sign-up invitation and print its link path (shown only now).
+    Invite {
+        /// Only this address may use it.
+        #[arg(long)]
+        email: Option<String>,
+        /// The new user's tier (default: `default_tier`).
+        #[arg(long)]
+        tier: Option<String>,
+        /// Lifetime; default `web.invitation_ttl_hours`.
+        #[arg(long)]
+        expires_in_hours: Option<u32>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -329,6 +347,44 @@ async fn users(cmd: UsersCommand, config: &Config) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}", user.id);
         }
+        UsersCommand::SetPassword { user } => {
+            let Some(found) = store.find_user(&user).await? else {
+                bail!("no user '{user}'");
+            };
+            let password = read_password()?;
+            crate::web::password::check_rules(&password, "password")
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let hash = crate::web::password::hash(&password)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            store.set_password_hash(&found.id, Some(&hash)).await?;
+            // A new password ends the sessions signed in with the old one.
+            store.delete_user_sessions(&found.id, None).await?;
+            eprintln!("password set for {}", found.email);
+        }
+        UsersCommand::Invite {
+            email,
+            tier,
+            expires_in_hours,
+        } => {
+            let (invitation, token) = crate::web::invitations::create(
+                store.as_ref(),
+                config,
+                crate::web::invitations::NewInvitation {
+                    email,
+                    tier,
+                    expires_in_hours,
+                    created_by: None,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!(
+                "invitation {} made; append this path to the server's address (shown only now):",
+                invitation.id
+            );
+            println!("{}", crate::web::invitations::signup_path(&token));
+        }
         UsersCommand::List => {
             for u in store.list_users().await? {
                 let state = if u.disabled { "disabled" } else { "active" };
@@ -343,6 +399,21 @@ async fn users(cmd: UsersCommand, config: &Config) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var("CAIRN_PASSWORD") {
+        return Ok(password);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\n', '\r']).to_string();
+    if password.is_empty() {
+        bail!("no password: set CAIRN_PASSWORD or write it on standard input");
+    }
+    Ok(password)
 }
 
 async fn orgs(cmd: OrgsCommand, config: &Config) -> anyhow::Result<()> {

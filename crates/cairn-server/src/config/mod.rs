@@ -33,6 +33,7 @@ pub struct Config {
     pub metering: MeteringConfig,
     pub knowledge: KnowledgeConfig,
     pub memory: MemoryConfig,
+    pub web: WebConfig,
     pub tools: ToolsConfig,
     pub agent: AgentConfig,
     pub providers: BTreeMap<String, ProviderConfig>,
@@ -104,6 +105,37 @@ pub struct MemoryConfig {
     pub summary_max_tokens: u32,
     pub reply_reserve_tokens: u32,
     pub default_context_tokens: u32,
+}
+
+/// Browser accounts and sessions (`[web]`).
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    pub signup: Signup,
+    pub secure_cookies: SecureCookies,
+    pub session_ttl: Duration,
+    pub invitation_ttl: Duration,
+    /// Failed sign-ins allowed per e-mail and client address within `login_window`.
+    pub login_max_failures: u32,
+    pub login_window: Duration,
+}
+
+/// Who may create an account from the sign-up page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signup {
+    /// Anyone.
+    Open,
+    /// Only with an admin's invitation.
+    Invite,
+}
+
+/// When session cookies carry `Secure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecureCookies {
+    /// When the request reached Cairn over HTTPS, as a TLS-terminating proxy says with
+    /// `X-Forwarded-Proto: https`.
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Clone)]
@@ -245,6 +277,7 @@ impl Config {
         }
         let knowledge = knowledge(&raw.knowledge, &providers, &models, &mut problems);
         let memory = memory(&raw.memory, &models, &mut problems);
+        let web = web(&raw.web, &mut problems);
         let tools = orchestration::tools(&raw.tools, &mut problems);
         let agent = orchestration::agent(&raw.agent, &mut problems);
         let data_dir = if raw.store.data_dir.is_empty() {
@@ -265,6 +298,7 @@ impl Config {
             },
             knowledge,
             memory,
+            web,
             tools,
             agent,
             providers,
@@ -513,6 +547,49 @@ fn memory(
         summary_max_tokens: raw.summary_max_tokens,
         reply_reserve_tokens: raw.reply_reserve_tokens,
         default_context_tokens: raw.default_context_tokens,
+    }
+}
+
+fn web(raw: &raw::RawWeb, problems: &mut Vec<String>) -> WebConfig {
+    let signup = match raw.signup.as_str() {
+        "open" => Signup::Open,
+        "invite" => Signup::Invite,
+        other => {
+            problems.push(format!(
+                "web.signup {other:?} must be \"open\" or \"invite\""
+            ));
+            Signup::Invite
+        }
+    };
+    let secure_cookies = match raw.secure_cookies.as_str() {
+        "auto" => SecureCookies::Auto,
+        "always" => SecureCookies::Always,
+        "never" => SecureCookies::Never,
+        other => {
+            problems.push(format!(
+                "web.secure_cookies {other:?} must be \"auto\", \"always\" or \"never\""
+            ));
+            SecureCookies::Auto
+        }
+    };
+    for (name, value) in [
+        ("session_ttl_hours", raw.session_ttl_hours),
+        ("invitation_ttl_hours", raw.invitation_ttl_hours),
+        ("login_max_failures", raw.login_max_failures),
+        ("login_window_secs", raw.login_window_secs),
+    ] {
+        if value == 0 {
+            problems.push(format!("web.{name} must be at least 1"));
+        }
+    }
+    let hours = |h: u32| Duration::from_secs(u64::from(h) * 3600);
+    WebConfig {
+        signup,
+        secure_cookies,
+        session_ttl: hours(raw.session_ttl_hours),
+        invitation_ttl: hours(raw.invitation_ttl_hours),
+        login_max_failures: raw.login_max_failures,
+        login_window: Duration::from_secs(u64::from(raw.login_window_secs)),
     }
 }
 

@@ -14,6 +14,7 @@ pub struct RawConfig {
     pub metering: RawMetering,
     pub knowledge: RawKnowledge,
     pub memory: RawMemory,
+    pub web: RawWeb,
     pub tools: super::orchestration::RawTools,
     pub agent: super::orchestration::RawAgent,
     #[serde(default)]
@@ -67,6 +68,20 @@ pub struct RawMemory {
     pub summary_max_tokens: u32,
     pub reply_reserve_tokens: u32,
     pub default_context_tokens: u32,
+}
+
+/// `[web]`: browser sign-in (see `crate::web`).
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWeb {
+    /// "invite" or "open".
+    pub signup: String,
+    /// "auto", "always" or "never".
+    pub secure_cookies: String,
+    pub session_ttl_hours: u32,
+    pub invitation_ttl_hours: u32,
+    pub login_max_failures: u32,
+    pub login_window_secs: u32,
 }
 
 #[derive(Debug, Deserialize, Serialize)]

@@ -17,3 +17,4 @@ mod orchestration_local;
 mod support;
 mod upstream;
 mod usage;
+mod web;

@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "orchestration",
         include_str!("../../migrations/0004_orchestration.sql"),
     ),
+    (5, "web", include_str!("../../migrations/0005_web.sql")),
 ];
 
 #[derive(Debug)]

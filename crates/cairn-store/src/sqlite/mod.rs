@@ -9,6 +9,7 @@ mod memory;
 mod migrations;
 mod orchestration;
 mod rows;
+mod web;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -414,6 +415,73 @@ impl Store for SqliteStore {
             .fetch_all(&self.reader)
             .await?;
         rows.iter().map(message_from_row).collect()
+    }
+
+    async fn search_conversations(
+        &self,
+        user_id: &str,
+        text: &str,
+        page: Page,
+    ) -> Result<Vec<Conversation>> {
+        // LIKE with the caller's text as a literal: escape the wildcards.
+        let pattern = format!(
+            "%{}%",
+            text.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let rows = sqlx::query(
+            "SELECT c.* FROM conversations c WHERE c.user_id = ?1 \
+             AND (?2 IS NULL OR c.updated_at < ?2) \
+             AND (c.title LIKE ?4 ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m \
+                  WHERE m.conversation_id = c.id AND m.content LIKE ?4 ESCAPE '\\')) \
+             ORDER BY c.updated_at DESC, c.id DESC LIMIT ?3",
+        )
+        .bind(user_id)
+        .bind(page.before)
+        .bind(page.limit)
+        .bind(pattern)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(conversation_from_row).collect()
+    }
+
+    async fn truncate_conversation(
+        &self,
+        user_id: &str,
+        conversation_id: &str,
+        from_seq: i64,
+        at_ms: i64,
+    ) -> Result<u64> {
+        let mut tx = self.writer.begin().await?;
+        let touched =
+            sqlx::query("UPDATE conversations SET updated_at = ? WHERE id = ? AND user_id = ?")
+                .bind(at_ms)
+                .bind(conversation_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        if touched.rows_affected() != 1 {
+            return Err(StoreError::NotFound {
+                what: "conversation",
+            });
+        }
+        let deleted = sqlx::query("DELETE FROM messages WHERE conversation_id = ? AND seq >= ?")
+            .bind(conversation_id)
+            .bind(from_seq)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        // A summary covering deleted turns would bring them back into the prompt.
+        sqlx::query(
+            "DELETE FROM conversation_summaries WHERE conversation_id = ? AND through_seq >= ?",
+        )
+        .bind(conversation_id)
+        .bind(from_seq)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(deleted)
     }
 }
 

@@ -1,0 +1,292 @@
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useLocation } from "preact-iso";
+import { ApiError, get, patch, post, postStream } from "../api";
+import { useSession } from "../session";
+import { errorText, useTitle } from "../util";
+import { ConversationList } from "./chat/list";
+import { Citation, Message, MessageItem, StreamingItem } from "./chat/message";
+import { SourceDialog } from "./chat/source";
+import { Composer } from "./chat/composer";
+import { CollectionPicker } from "./chat/collections";
+import { MenuIcon, PlusIcon } from "../icons";
+
+type Conversation = {
+  id: string;
+  title: string;
+  model: string | null;
+  collections: string[];
+  messages: Message[];
+};
+
+type Streaming = { text: string; citations: Citation[] };
+
+export function Chat({ id }: { path?: string; id?: string }) {
+  const { session } = useSession();
+  const { route } = useLocation();
+  const [conversation, setConversation] = useState<Conversation | null>(null);
+  const [loadError, setLoadError] = useState("");
+  const [streaming, setStreaming] = useState<Streaming | null>(null);
+  const [error, setError] = useState("");
+  const [models, setModels] = useState<string[]>([]);
+  const [model, setModel] = useState(session.tier?.default_model ?? "");
+  const [pendingCollections, setPendingCollections] = useState<string[]>([]);
+  const [source, setSource] = useState<Citation | null>(null);
+  const [listOpen, setListOpen] = useState(false);
+  const [listVersion, setListVersion] = useState(0);
+  const abort = useRef<AbortController | null>(null);
+  // The conversation this page just created and is streaming into: not reloaded on route.
+  const created = useRef<string | null>(null);
+  const scroller = useRef<HTMLDivElement>(null);
+  useTitle(conversation?.title ?? "Chat");
+
+  useEffect(() => {
+    const allowed = new Set(session.tier?.chat_models ?? []);
+    get("/v1/models")
+      .then((list) => setModels(list.data.map((m: any) => m.id).filter((m: string) => allowed.has(m))))
+      .catch((err) => setError(errorText(err)));
+  }, []);
+
+  useEffect(() => {
+    setListOpen(false);
+    setError("");
+    if (!id) {
+      setConversation(null);
+      setLoadError("");
+      return;
+    }
+    if (created.current === id) return;
+    load(id);
+  }, [id]);
+
+  async function load(conversationId: string) {
+    try {
+      const c = await get<Conversation>(`/api/conversations/${conversationId}`);
+      setConversation(c);
+      if (c.model) setModel(c.model);
+      setLoadError("");
+      requestAnimationFrame(() => scrollToEnd(true));
+    } catch (err) {
+      setConversation(null);
+      setLoadError(err instanceof ApiError && err.status === 404 ? "This conversation does not exist." : errorText(err));
+    }
+  }
+
+  function scrollToEnd(force = false) {
+    const el = scroller.current;
+    if (!el) return;
+    const near = el.scrollHeight - el.scrollTop - el.clientHeight < 160;
+    if (force || near) el.scrollTop = el.scrollHeight;
+  }
+
+  async function send(content: string, replaceFrom?: Message) {
+    if (streaming) return;
+    setError("");
+    let current = conversation;
+    if (!current) {
+      try {
+        const c = await post<Conversation>("/api/conversations", {
+          title: content.trim().slice(0, 60) || "New conversation",
+          model: model || undefined,
+          collections: pendingCollections.length ? pendingCollections : undefined,
+        });
+        current = { ...c, messages: [] };
+        created.current = c.id;
+        route(`/chat/${c.id}`);
+      } catch (err) {
+        setError(errorText(err));
+        return;
+      }
+    }
+    const kept = replaceFrom
+      ? current.messages.slice(0, current.messages.findIndex((m) => m.id === replaceFrom.id))
+      : current.messages;
+    const pending: Message = {
+      id: "pending",
+      role: "user",
+      content,
+      seq: 0,
+      created_at: Date.now(),
+    };
+    current = { ...current, messages: [...kept, pending] };
+    setConversation(current);
+    const state: Streaming = { text: "", citations: [] };
+    setStreaming({ ...state });
+    requestAnimationFrame(() => scrollToEnd(true));
+    const controller = new AbortController();
+    abort.current = controller;
+    let frame = 0;
+    const flush = () => {
+      frame = 0;
+      setStreaming({ ...state });
+      scrollToEnd();
+    };
+    const conversationId = current.id;
+    let finished = false;
+    try {
+      await postStream(
+        `/api/conversations/${conversationId}/messages`,
+        { content, model: model || undefined, replace_from: replaceFrom?.id },
+        ({ event, data }) => {
+          if (event === "message") {
+            setConversation((c) =>
+              c && { ...c, messages: c.messages.map((m) => (m.id === "pending" ? data : m)) },
+            );
+          } else if (event === "citations") {
+            state.citations = data.citations;
+          } else if (event === "delta") {
+            state.text += data.content;
+            if (!frame) frame = requestAnimationFrame(flush);
+          } else if (event === "done") {
+            finished = true;
+            const stored: Message | null = data.message;
+            if (stored) {
+              if (state.citations.length) stored.citations = state.citations;
+              setConversation((c) => c && { ...c, messages: [...c.messages, stored] });
+            }
+          } else if (event === "error") {
+            finished = true;
+            setError(data.error?.message ?? "the answer failed");
+          }
+        },
+        controller.signal,
+      );
+    } catch (err) {
+      if (!(err instanceof DOMException && err.name === "AbortError")) setError(errorText(err));
+    } finally {
+      cancelAnimationFrame(frame);
+      abort.current = null;
+      setStreaming(null);
+      created.current = null;
+      if (!finished) {
+        // Stopped midway: the server keeps what was written; show it now, and take the
+        // server's copy (with its id) once it has stored it.
+        if (state.text) {
+          const partial: Message = {
+            id: `partial-${Date.now()}`,
+            role: "assistant",
+            content: state.text,
+            seq: 0,
+            created_at: Date.now(),
+            citations: state.citations.length ? state.citations : undefined,
+          };
+          setConversation((c) => c && { ...c, messages: [...c.messages, partial] });
+        }
+        setTimeout(() => {
+          if (!abort.current) load(conversationId);
+        }, 1000);
+      }
+      setListVersion((v) => v + 1);
+    }
+  }
+
+  function stop() {
+    abort.current?.abort();
+  }
+
+  function regenerate() {
+    const messages = conversation?.messages ?? [];
+    const lastUser = [...messages].reverse().find((m) => m.role === "user");
+    if (lastUser) send(lastUser.content, lastUser);
+  }
+
+  async function setCollections(ids: string[]) {
+    if (!conversation) {
+      setPendingCollections(ids);
+      return;
+    }
+    try {
+      const c = await patch(`/api/conversations/${conversation.id}`, { collections: ids });
+      setConversation((old) => old && { ...old, collections: c.collections });
+    } catch (err) {
+      setError(errorText(err));
+    }
+  }
+
+  const messages = conversation?.messages ?? [];
+  const lastAssistant = useMemo(
+    () => [...messages].reverse().find((m) => m.role === "assistant")?.id,
+    [messages],
+  );
+
+  function openCitation(message: Message, n: number) {
+    const c = message.citations?.find((c) => c.index === n);
+    if (c) setSource(c);
+  }
+
+  // Memoised messages keep the callbacks of their first render; these reach the latest.
+  const latest = useRef({ send, regenerate, openCitation });
+  latest.current = { send, regenerate, openCitation };
+
+  return (
+    <div class={`chat ${listOpen ? "list-open" : ""}`}>
+      <ConversationList
+        activeId={id}
+        version={listVersion}
+        onClose={() => setListOpen(false)}
+        onDeleted={(deleted) => {
+          if (deleted === id) route("/chat");
+        }}
+        onRenamed={(renamed, title) =>
+          setConversation((c) => (c && c.id === renamed ? { ...c, title } : c))
+        }
+      />
+      <section class="conversation" aria-label="Conversation">
+        <div class="conversation-bar">
+          <button type="button" class="icon list-toggle" onClick={() => setListOpen(true)} aria-label="Show conversations">
+            <MenuIcon />
+          </button>
+          <h2 class="conversation-title">{conversation?.title ?? "New conversation"}</h2>
+          <label class="model-picker">
+            <span class="visually-hidden">Model</span>
+            <select value={model} onChange={(e) => setModel(e.currentTarget.value)} aria-label="Model">
+              {models.map((m) => (
+                <option key={m} value={m}>
+                  {m}
+                </option>
+              ))}
+            </select>
+          </label>
+          <CollectionPicker
+            selected={conversation ? conversation.collections : pendingCollections}
+            onChange={setCollections}
+          />
+          <a class="button" href="/chat" aria-label="New conversation" title="New conversation">
+            <PlusIcon />
+            <span class="wide-only">New</span>
+          </a>
+        </div>
+        <div class="messages" ref={scroller} aria-live="polite" aria-busy={streaming ? "true" : "false"}>
+          {loadError && <p class="error">{loadError}</p>}
+          {!conversation && !loadError && (
+            <div class="empty">
+              <h3>What can I help with?</h3>
+              <p class="muted">Answers stream as they are written. Attach knowledge collections to ground them with citations.</p>
+            </div>
+          )}
+          {messages.map((m) => (
+            <MessageItem
+              key={m.id}
+              message={m}
+              busy={streaming !== null}
+              isLastAnswer={m.id === lastAssistant}
+              onEdit={(content) => latest.current.send(content, m)}
+              onRegenerate={() => latest.current.regenerate()}
+              onCite={(n) => latest.current.openCitation(m, n)}
+            />
+          ))}
+          {streaming && <StreamingItem text={streaming.text} citations={streaming.citations} onCite={(n) => {
+            const c = streaming.citations.find((c) => c.index === n);
+            if (c) setSource(c);
+          }} />}
+          {error && (
+            <p class="error" role="alert">
+              {error}
+            </p>
+          )}
+        </div>
+        <Composer busy={streaming !== null} onSend={(text) => send(text)} onStop={stop} />
+      </section>
+      {source && <SourceDialog citation={source} onClose={() => setSource(null)} />}
+    </div>
+  );
+}
