@@ -731,13 +731,15 @@ async fn an_operator_http_tool_is_offered_validated_and_called() {
     let endpoint = format!("http://{}/weather", listener.local_addr().unwrap());
     let app = Router::new().route(
         "/weather",
-        post(|headers: axum::http::HeaderMap, Json(body): Json<Value>| async move {
-            Json(json!({
-                "city": body["city"],
-                "forecast": "sunny",
-                "token_seen": headers.get("x-token").is_some_and(|v| v == "s3cret"),
-            }))
-        }),
+        post(
+            |headers: axum::http::HeaderMap, Json(body): Json<Value>| async move {
+                Json(json!({
+                    "city": body["city"],
+                    "forecast": "sunny",
+                    "token_seen": headers.get("x-token").is_some_and(|v| v == "s3cret"),
+                }))
+            },
+        ),
     );
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     // SAFETY: set before the server reads its config, by this test only, with a name no
@@ -758,7 +760,10 @@ async fn an_operator_http_tool_is_offered_validated_and_called() {
     .await;
     let (_, key) = s.user("free").await;
     let tools = s.get_json("/api/tools", &key).await;
-    assert!(tools.to_string().contains("The weather in a city"), "{tools}");
+    assert!(
+        tools.to_string().contains("The weather in a city"),
+        "{tools}"
+    );
     let workflow = r#"
 name = "weather"
 [[steps]]
@@ -773,7 +778,11 @@ tool = "weather"
 arguments = { town = "Lyon" }
 "#;
     let run = s
-        .post_json("/api/workflows/runs", &key, &json!({"workflow": workflow, "wait": true}))
+        .post_json(
+            "/api/workflows/runs",
+            &key,
+            &json!({"workflow": workflow, "wait": true}),
+        )
         .await;
     assert_eq!(
         step(&run, "ask")["output"],
