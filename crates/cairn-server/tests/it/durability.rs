@@ -177,9 +177,12 @@ async fn acknowledged_writes_survive_kill_9() {
         .json()
         .await
         .unwrap();
-    assert_eq!(
-        usage["data"][0]["requests"], 2,
-        "both metered calls survived: {usage}"
+    // The turn's memory extraction is a third call when it finished before the kill: it runs
+    // after the answer, so it may or may not have happened.
+    let requests = usage["data"][0]["requests"].as_u64().unwrap();
+    assert!(
+        (2..=3).contains(&requests),
+        "both acknowledged calls survived: {usage}"
     );
     server.kill().unwrap();
     server.wait().unwrap();
