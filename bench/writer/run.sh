@@ -15,7 +15,16 @@ if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
 "$venv/bin/python" -c "import httpx" 2>/dev/null || "$venv/bin/pip" install --quiet httpx
 cargo build --release --locked -p cairn-server --bin cairn
 cairn="${CARGO_TARGET_DIR:-target}/release/cairn"
-"$cairn" models pull smollm2-135m qwen2.5-coder-0.5b qwen2.5-coder-1.5b all-minilm-l6-v2
+pull=(all-minilm-l6-v2)
+for m in $models; do
+  case "$m" in
+    small) pull+=(smollm2-135m) ;;
+    medium) pull+=(qwen2.5-coder-0.5b) ;;
+    large) pull+=(qwen2.5-coder-1.5b) ;;
+    *) echo "unknown model $m (small, medium or large)" >&2; exit 1 ;;
+  esac
+done
+"$cairn" models pull "${pull[@]}"
 
 work=$(mktemp -d)
 trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
