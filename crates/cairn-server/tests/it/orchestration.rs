@@ -792,3 +792,36 @@ arguments = { town = "Lyon" }
     let error = step(&run, "bad")["error"].as_str().unwrap();
     assert!(error.contains("arguments.city is required"), "{error}");
 }
+
+#[tokio::test]
+async fn a_map_over_something_that_is_not_a_list_fails_with_what_it_got() {
+    let s = TestServer::start().await;
+    let (_, key) = s.user("free").await;
+    let workflow = r#"
+name = "not a list"
+[[steps]]
+id = "word"
+kind = "condition"
+expr = "'hello'"
+[[steps]]
+id = "each"
+kind = "map"
+over = "steps.word"
+[steps.step]
+kind = "render"
+template = "{{ item }}"
+"#;
+    let run = s
+        .post_json(
+            "/api/workflows/runs",
+            &key,
+            &json!({"workflow": workflow, "wait": true}),
+        )
+        .await;
+    assert_eq!(run["status"], "failed", "{run}");
+    assert_eq!(
+        run["error"],
+        "step 'each' failed: 'over' gave a string, not a list"
+    );
+    assert_eq!(step(&run, "each")["status"], "failed");
+}

@@ -210,56 +210,21 @@ impl Runner<'_> {
         let started = Instant::now();
         let started_at = now_ms();
         let items = match expr::eval(&map.over, context) {
+            Ok(Value::Array(items)) if items.len() > MAX_MAP_ITEMS => {
+                let message = format!(
+                    "{} items is more than the {MAX_MAP_ITEMS} a map takes",
+                    items.len()
+                );
+                return Err(self.map_failed(id, message).await);
+            }
             Ok(Value::Array(items)) => items,
             Ok(Value::Null) => Vec::new(),
             Ok(other) => {
                 let message = format!("'over' gave {}, not a list", kind_of(&other));
-                self.put(
-                    id,
-                    "map",
-                    StepStatus::Failed,
-                    None,
-                    None,
-                    Some(message.clone()),
-                    0,
-                    0,
-                )
-                .await?;
-                return Err(Interrupt::Failed(format!("step '{id}' failed: {message}")));
+                return Err(self.map_failed(id, message).await);
             }
-            Err(e) => {
-                self.put(
-                    id,
-                    "map",
-                    StepStatus::Failed,
-                    None,
-                    None,
-                    Some(e.clone()),
-                    0,
-                    0,
-                )
-                .await?;
-                return Err(Interrupt::Failed(format!("step '{id}' failed: {e}")));
-            }
+            Err(e) => return Err(self.map_failed(id, e).await),
         };
-        if items.len() > MAX_MAP_ITEMS {
-            let message = format!(
-                "{} items is more than the {MAX_MAP_ITEMS} a map takes",
-                items.len()
-            );
-            self.put(
-                id,
-                "map",
-                StepStatus::Failed,
-                None,
-                None,
-                Some(message.clone()),
-                0,
-                0,
-            )
-            .await?;
-            return Err(Interrupt::Failed(format!("step '{id}' failed: {message}")));
-        }
         self.put_at(
             id,
             "map",
@@ -574,6 +539,26 @@ impl Runner<'_> {
                 tokens: answer.tokens,
             },
         ))
+    }
+
+    /// Stores a map that could not start (its list is unusable) and says why.
+    async fn map_failed(&self, id: &str, message: String) -> Interrupt {
+        let stored = self
+            .put(
+                id,
+                "map",
+                StepStatus::Failed,
+                None,
+                None,
+                Some(message.clone()),
+                0,
+                0,
+            )
+            .await;
+        match stored {
+            Ok(()) => Interrupt::Failed(format!("step '{id}' failed: {message}")),
+            Err(interrupt) => interrupt,
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
