@@ -59,13 +59,19 @@ pub async fn run(args: WriteArgs, config: &Config) -> anyhow::Result<()> {
             if stage["status"] == "running" {
                 break;
             }
-            bar.println(format!(
+            let line = format!(
                 "{:>8} {:<17} {:>6} tokens {:>7.1} s",
                 stage["status"].as_str().unwrap_or_default(),
                 stage["stage"].as_str().unwrap_or_default(),
                 stage["tokens"],
                 stage["elapsed_ms"].as_f64().unwrap_or(0.0) / 1000.0
-            ));
+            );
+            // A hidden bar (no terminal) would swallow the line.
+            if bar.is_hidden() {
+                eprintln!("{line}");
+            } else {
+                bar.println(line);
+            }
             reported += 1;
         }
         let running = stages.iter().find(|s| s["status"] == "running");
@@ -155,12 +161,15 @@ fn report_originality(report: &Value) {
             if paragraph["flagged"] != true {
                 continue;
             }
-            let sources: Vec<String> = paragraph["matches"]
+            let mut sources: Vec<String> = paragraph["matches"]
                 .as_array()
                 .into_iter()
                 .flatten()
                 .filter_map(|m| m["source"]["name"].as_str().map(str::to_string))
                 .collect();
+            // A source can match by wording and by meaning: name it once.
+            sources.sort();
+            sources.dedup();
             eprintln!(
                 "originality: \"{}…\" in '{}' resembles {}",
                 paragraph["preview"].as_str().unwrap_or_default(),
