@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use cairn_store::{Run, RunKind, RunStatus, RunStep, StepStatus};
+use cairn_store::{Run, RunKind, RunStatus, StepStatus};
 use cairn_types::Role;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -537,25 +537,18 @@ impl Agent<'_> {
         started_at: i64,
         elapsed_ms: i64,
     ) -> Result<(), Interrupt> {
-        self.app
-            .store
-            .put_step(&RunStep {
-                run_id: self.run.id.clone(),
-                key: key.to_string(),
-                seq: 0,
-                kind: kind.to_string(),
-                status,
-                input,
-                output,
-                error,
-                tokens,
-                elapsed_ms,
-                attempts: 1,
-                started_at,
-                finished_at: (status != StepStatus::Running).then(now_ms),
-            })
-            .await
-            .map_err(|e| Interrupt::Failed(format!("the store failed: {e}")))
+        super::record_step(
+            self.app,
+            &self.run.id,
+            key,
+            kind,
+            status,
+            (input, output, error),
+            tokens,
+            started_at,
+            elapsed_ms,
+        )
+        .await
     }
 }
 

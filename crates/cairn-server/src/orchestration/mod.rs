@@ -133,6 +133,40 @@ pub fn spawn(app: &AppState, run: Run, principal: Principal) {
     });
 }
 
+/// Stores one step of a run as the runners see it: (input, output, error) with its tokens and
+/// times; finished unless `running`. A store failure interrupts the run.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn record_step(
+    app: &AppState,
+    run_id: &str,
+    key: &str,
+    kind: &str,
+    status: StepStatus,
+    (input, output, error): (Option<Value>, Option<Value>, Option<String>),
+    tokens: i64,
+    started_at: i64,
+    elapsed_ms: i64,
+) -> Result<(), Interrupt> {
+    app.store
+        .put_step(&RunStep {
+            run_id: run_id.to_string(),
+            key: key.to_string(),
+            seq: 0,
+            kind: kind.to_string(),
+            status,
+            input,
+            output,
+            error,
+            tokens,
+            elapsed_ms,
+            attempts: 1,
+            started_at,
+            finished_at: (status != StepStatus::Running).then(now_ms),
+        })
+        .await
+        .map_err(|e| Interrupt::Failed(format!("the store failed: {e}")))
+}
+
 /// What an executor reports.
 pub enum Outcome {
     Finished(Value),

@@ -601,26 +601,18 @@ impl Runner<'_> {
         started_at: i64,
         elapsed_ms: Option<i64>,
     ) -> Result<(), Interrupt> {
-        let finished = status != StepStatus::Running;
-        self.app
-            .store
-            .put_step(&RunStep {
-                run_id: self.run.id.clone(),
-                key: key.to_string(),
-                seq: 0,
-                kind: kind.to_string(),
-                status,
-                input,
-                output,
-                error,
-                tokens,
-                elapsed_ms: elapsed_ms.unwrap_or(0),
-                attempts: 1,
-                started_at,
-                finished_at: finished.then(now_ms),
-            })
-            .await
-            .map_err(|e| Interrupt::Failed(format!("the store failed: {e}")))
+        crate::orchestration::record_step(
+            self.app,
+            &self.run.id,
+            key,
+            kind,
+            status,
+            (input, output, error),
+            tokens,
+            started_at,
+            elapsed_ms.unwrap_or(0),
+        )
+        .await
     }
 }
 
