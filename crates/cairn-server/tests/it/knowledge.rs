@@ -40,27 +40,11 @@ pub async fn server() -> TestServer {
     })
     .await;
     s.app.start_background();
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        let body: Value = s
-            .client
-            .get(format!("{}/readyz", s.url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if body["knowledge"] == "ready" && body["local_models"]["smollm2-135m"] == "ready" {
-            return s;
-        }
-        assert!(
-            !body.to_string().contains("failed"),
-            "a model or the index failed: {body}"
-        );
-        assert!(Instant::now() < deadline, "knowledge did not start: {body}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    s.wait_ready(Duration::from_secs(180), |body| {
+        body["knowledge"] == "ready" && body["local_models"]["smollm2-135m"] == "ready"
+    })
+    .await;
+    s
 }
 
 pub async fn create_collection(s: &TestServer, key: &str, name: &str) -> String {

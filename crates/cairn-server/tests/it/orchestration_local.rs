@@ -42,31 +42,14 @@ pub async fn local_server() -> TestServer {
     })
     .await;
     s.app.start_background();
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        let body: Value = s
-            .client
-            .get(format!("{}/readyz", s.url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    s.wait_ready(Duration::from_secs(300), |body| {
         let models = &body["local_models"];
-        if body["knowledge"] == "ready"
+        body["knowledge"] == "ready"
             && models["smollm2-135m"] == "ready"
             && models["qwen2.5-coder-0.5b"] == "ready"
-        {
-            return s;
-        }
-        assert!(
-            !body.to_string().contains("failed"),
-            "a model failed: {body}"
-        );
-        assert!(Instant::now() < deadline, "the models did not load: {body}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
+    s
 }
 
 const COMPOST: &str = "# Composting at home\n\n\

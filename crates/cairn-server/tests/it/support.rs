@@ -256,6 +256,35 @@ impl TestServer {
     }
 
     /// GET, expecting a JSON body.
+    /// Polls `/readyz` until `ready` says so; fails on anything reported as failed, or after
+    /// `within`.
+    pub async fn wait_ready(&self, within: std::time::Duration, ready: impl Fn(&Value) -> bool) {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let body: Value = self
+                .client
+                .get(format!("{}/readyz", self.url))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if ready(&body) {
+                return;
+            }
+            assert!(
+                !body.to_string().contains("failed"),
+                "a model or the index failed: {body}"
+            );
+            assert!(
+                std::time::Instant::now() < deadline,
+                "not ready in time: {body}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn get_json(&self, path: &str, key: &str) -> Value {
         self.get(path, key)
             .send()
