@@ -3,14 +3,15 @@
 //! user's tier, count against their limits and budget, and are metered under their own
 //! route names.
 
-use serde_json::{Map, Value};
+use serde_json::Map;
 
 use crate::auth::Principal;
 use crate::config::ModelKind;
 use crate::error::ApiError;
-use crate::openai::chat::{ChatMessage, ChatRequest};
+use crate::openai::chat::ChatMessage;
 use crate::openai::embeddings::{EmbeddingInput, EmbeddingRequest};
-use crate::pipeline::{ChatOutput, run_chat, run_embeddings};
+use crate::orchestration::model::{ModelCall, complete_once};
+use crate::pipeline::run_embeddings;
 use crate::state::AppState;
 
 /// Route names internal calls are metered under.
@@ -26,7 +27,8 @@ pub struct Caller {
     pub request_id: String,
 }
 
-/// A greedy, non-streamed completion; the answer's text.
+/// A greedy, non-streamed completion; the answer's text. In the request path (summaries),
+/// so a loading or busy model is an error now, not a wait.
 pub async fn complete(
     app: &AppState,
     caller: &Caller,
@@ -35,45 +37,15 @@ pub async fn complete(
     messages: Vec<ChatMessage>,
     max_tokens: u32,
 ) -> Result<String, ApiError> {
-    let request = ChatRequest {
+    let call = ModelCall {
         model,
         messages,
-        temperature: Some(0.0),
-        top_p: None,
-        max_tokens: Some(i64::from(max_tokens)),
-        max_completion_tokens: None,
-        stop: None,
-        seed: Some(0),
-        user: None,
-        n: None,
-        presence_penalty: None,
-        frequency_penalty: None,
-        stream: Some(false),
-        stream_options: None,
+        max_tokens,
+        temperature: 0.0,
+        schema: None,
         tools: None,
-        tool_choice: None,
-        response_format: None,
-        extra: Map::new(),
     };
-    match run_chat(
-        app,
-        caller.principal.clone(),
-        caller.request_id.clone(),
-        route,
-        request,
-    )
-    .await?
-    {
-        ChatOutput::Complete { body, .. } => Ok(body
-            .pointer("/choices/0/message/content")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .trim()
-            .to_string()),
-        ChatOutput::Stream { .. } => Err(ApiError::internal(
-            "a non-streamed internal call returned a stream",
-        )),
-    }
+    Ok(complete_once(app, caller, route, call).await?.text)
 }
 
 /// The embedding model memories use for this caller: the configured one, else the first

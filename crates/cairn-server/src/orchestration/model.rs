@@ -67,7 +67,8 @@ pub async fn complete(
     }
 }
 
-async fn complete_once(
+/// One attempt of [`complete`].
+pub async fn complete_once(
     app: &AppState,
     caller: &Caller,
     route: &'static str,
