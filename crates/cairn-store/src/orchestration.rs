@@ -220,6 +220,15 @@ pub trait OrchestrationStore: Send + Sync {
     async fn reopen_run(&self, user_id: &str, id: &str, at_ms: i64) -> Result<bool>;
     /// Changes a run's input (an edited article outline); only while it is not final.
     async fn set_run_input(&self, id: &str, input: &serde_json::Value, at_ms: i64) -> Result<bool>;
+    /// Replaces the output of a user's succeeded run (an article the user edited); false
+    /// when it is not theirs or not `succeeded` (running again, failed...).
+    async fn set_run_output(
+        &self,
+        user_id: &str,
+        id: &str,
+        output: &serde_json::Value,
+        at_ms: i64,
+    ) -> Result<bool>;
     /// Returns false when it was not the user's.
     async fn delete_run(&self, user_id: &str, id: &str) -> Result<bool>;
     /// Runs of every user left `running` (by a crash or a restart), oldest first.

@@ -1,6 +1,7 @@
 //! `/api/articles`: the article writer. An article is a run of the built-in article
 //! workflow; these routes show it as stages plus the finished article, let the user edit
-//! the outline before the sections are written, re-run one stage, and export the result.
+//! the outline before the sections are written, re-run one stage, edit the finished text,
+//! and export the result.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -75,7 +76,7 @@ pub async fn list(
                 "status": r.status,
                 "topic": r.input["inputs"]["topic"],
                 "mode": r.input["inputs"]["mode"],
-                "title": r.output.as_ref().and_then(|o| o.get("title")).cloned(),
+                "title": r.output.as_ref().and_then(writer::article_of).map(|a| a.title),
                 "tokens": r.tokens,
                 "created_at": r.created_at,
                 "updated_at": r.updated_at,
@@ -85,6 +86,15 @@ pub async fn list(
     Ok(super::page::page(items, limit, |v| {
         v["updated_at"].as_i64().unwrap_or(0)
     }))
+}
+
+/// The writing modes, with what each is for.
+pub async fn modes(
+    State(app): State<AppState>,
+    principal: Principal,
+) -> Result<Json<Value>, ApiError> {
+    let modes = writer::modes(&app, &principal.user.id).await?;
+    Ok(Json(json!({ "object": "list", "data": modes })))
 }
 
 pub async fn read(
@@ -150,6 +160,71 @@ fn check_outline(outline: &Value) -> Result<(), ApiError> {
         }
     }
     Ok(())
+}
+
+/// The most a user's edited article may hold.
+const MAX_EDIT_CHARS: usize = 200_000;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Edit {
+    /// The article as the user edited it; `null` goes back to the generated text.
+    markdown: Value,
+}
+
+/// Saves the user's edit of a finished article (read and exported instead of the generated
+/// text from then on).
+pub async fn edit(
+    State(app): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Edit>,
+) -> Result<Json<ArticleView>, ApiError> {
+    let markdown = match &body.markdown {
+        Value::Null => None,
+        Value::String(text) if text.trim().is_empty() => {
+            return Err(ApiError::invalid(
+                "'markdown' must not be empty; send null to go back to the generated text",
+                Some("markdown"),
+            ));
+        }
+        Value::String(text) if text.chars().count() > MAX_EDIT_CHARS => {
+            return Err(ApiError::invalid(
+                format!("'markdown' holds at most {MAX_EDIT_CHARS} characters"),
+                Some("markdown"),
+            ));
+        }
+        Value::String(text) => Some(text.as_str()),
+        _ => {
+            return Err(ApiError::invalid(
+                "'markdown' must be a string or null",
+                Some("markdown"),
+            ));
+        }
+    };
+    let run = article_run(&app, &principal, &id).await?;
+    let not_finished = || ApiError::WrongState {
+        message: format!("the article is {}, not finished", run.status.as_str()),
+    };
+    if run.status != RunStatus::Succeeded {
+        return Err(not_finished());
+    }
+    let output = run
+        .output
+        .as_ref()
+        .and_then(|o| writer::with_edit(o, markdown, crate::util::now_ms()))
+        .ok_or_else(not_finished)?;
+    // Refused when a re-run started meanwhile: the runner owns the output then.
+    if !app
+        .store
+        .set_run_output(&principal.user.id, &run.id, &output, crate::util::now_ms())
+        .await?
+    {
+        return Err(ApiError::WrongState {
+            message: "the article is being written again; edit it once it is finished".into(),
+        });
+    }
+    Ok(Json(article(&app, &principal, &id).await?))
 }
 
 /// Runs one stage again, with the stages that depend on it.

@@ -117,7 +117,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/runs/{id}/approve", post(runs::approve))
         .route("/api/runs/{id}/rerun", post(runs::rerun))
         .route("/api/articles", get(articles::list).post(articles::create))
-        .route("/api/articles/{id}", get(articles::read))
+        .route("/api/articles/modes", get(articles::modes))
+        .route(
+            "/api/articles/{id}",
+            get(articles::read).patch(articles::edit),
+        )
         .route(
             "/api/articles/{id}/continue",
             post(articles::continue_writing),

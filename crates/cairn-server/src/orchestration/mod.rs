@@ -199,7 +199,12 @@ async fn finish(app: &AppState, run: &Run, outcome: Outcome) {
         }
     }
     let (status, output, error) = match outcome {
-        Outcome::Finished(output) => (RunStatus::Succeeded, Some(output), None),
+        Outcome::Finished(mut output) => {
+            if run.kind == RunKind::Article {
+                crate::writer::carry_edit(run.output.as_ref(), &mut output);
+            }
+            (RunStatus::Succeeded, Some(output), None)
+        }
         Outcome::Waiting => (RunStatus::Waiting, None, None),
         Outcome::Stopped(Interrupt::Cancelled) => {
             (RunStatus::Cancelled, None, Some("cancelled".to_string()))

@@ -5,6 +5,10 @@
 //! research (when collections are attached) → outline → the user's review (when asked) →
 //! per-section sources → drafts, written in parallel → edit in the writing mode →
 //! originality → meta description → the assembled Markdown.
+//!
+//! The user may edit the finished article: the edit is kept in the run's output with the
+//! generated text it was made from, shown and exported instead of it, and kept when a stage
+//! is re-run as long as the generated text comes out the same.
 
 pub mod originality;
 
@@ -13,6 +17,7 @@ use std::sync::LazyLock;
 use cairn_store::{Run, RunKind, RunStep, StepStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
 
 use crate::auth::Principal;
 use crate::error::ApiError;
@@ -119,15 +124,40 @@ pub async fn start(
     inputs.insert("review_outline".into(), json!(request.review_outline));
     inputs.insert("sections".into(), json!(sections));
     inputs.insert("words_per_section".into(), json!(words));
+    let definition = if request.team {
+        &ARTICLE_TEAM
+    } else {
+        &ARTICLE
+    };
     workflow::start(
         app,
         principal,
         RunKind::Article,
-        &ARTICLE,
+        definition,
         &inputs,
         request.model,
     )
     .await
+}
+
+/// A writing mode as `GET /api/articles/modes` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mode {
+    pub name: &'static str,
+    /// Its style template's description (the user's own version's, if they saved one).
+    pub description: String,
+}
+
+pub async fn modes(app: &AppState, user_id: &str) -> Result<Vec<Mode>, ApiError> {
+    let mut out = Vec::with_capacity(MODES.len());
+    for name in MODES {
+        let style = templates::resolve(app, user_id, &format!("writer/{name}/style"), None).await?;
+        out.push(Mode {
+            name,
+            description: style.description,
+        });
+    }
+    Ok(out)
 }
 
 /// One stage as the article view shows it.
@@ -138,6 +168,8 @@ pub struct Stage {
     pub tokens: i64,
     pub elapsed_ms: i64,
     pub attempts: i64,
+    /// When it (last) started, in ms since the epoch: a running stage's clock.
+    pub started_at: i64,
     pub output: Option<Value>,
     pub error: Option<String>,
     /// Map items (a section each) for the per-section stages.
@@ -158,7 +190,10 @@ pub struct ArticleView {
     pub tokens: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The stages started so far, in the workflow's order.
     pub stages: Vec<Stage>,
+    /// Every stage of the article's workflow, in order, started or not.
+    pub all_stages: Vec<String>,
     /// The outline to review while the run waits (`status = "waiting"`).
     pub outline: Option<Value>,
     pub article: Option<Article>,
@@ -170,9 +205,110 @@ pub struct Article {
     pub title: String,
     pub meta_description: String,
     pub keywords: Vec<String>,
+    /// The user's edit when there is one for the current text, else the generated text.
     pub markdown: String,
     pub words: usize,
     pub reading_minutes: usize,
+    /// When the user saved the edit shown in `markdown`; `None` for the generated text.
+    pub edited_at: Option<i64>,
+    /// The user's edit of an earlier text of the article (a stage was re-run since and the
+    /// text changed): not shown, kept so that the user can take it back.
+    pub outdated_edit: Option<String>,
+}
+
+/// Where the user's edit is kept in the run's output: `{"markdown", "base", "at"}`, `base`
+/// being the SHA-256 of the generated Markdown it was made from.
+const EDIT: &str = "user_edit";
+
+fn digest(markdown: &str) -> String {
+    hex::encode(Sha256::digest(markdown.trim().as_bytes()))
+}
+
+/// The run's output with the user's edit of its Markdown (`None`: back to the generated
+/// text). `None` when the run has no finished article.
+pub fn with_edit(output: &Value, markdown: Option<&str>, at_ms: i64) -> Option<Value> {
+    let generated = output.get("markdown")?.as_str()?;
+    let mut output = output.clone();
+    let fields = output.as_object_mut()?;
+    match markdown {
+        Some(markdown) => {
+            fields.insert(
+                EDIT.into(),
+                json!({"markdown": markdown.trim(), "base": digest(generated), "at": at_ms}),
+            );
+        }
+        None => {
+            fields.remove(EDIT);
+        }
+    }
+    Some(output)
+}
+
+/// Keeps the user's edit in the output of a run that finished again (a stage was re-run):
+/// the view decides whether it still applies.
+pub fn carry_edit(previous: Option<&Value>, output: &mut Value) {
+    if let (Some(edit), Some(fields)) = (previous.and_then(|p| p.get(EDIT)), output.as_object_mut())
+    {
+        fields.insert(EDIT.into(), edit.clone());
+    }
+}
+
+/// The Markdown a finished article's readers get: the user's edit when it was made from the
+/// current generated text, else that text.
+pub fn current_markdown(output: &Value) -> Option<&str> {
+    let generated = output.get("markdown")?.as_str()?;
+    let edit = &output[EDIT];
+    match edit["markdown"].as_str() {
+        Some(edited) if edit["base"].as_str() == Some(digest(generated).as_str()) => Some(edited),
+        _ => Some(generated),
+    }
+}
+
+/// The article a run's output holds, once written.
+pub fn article_of(output: &Value) -> Option<Article> {
+    let generated = output["markdown"].as_str()?.trim();
+    let edit = &output[EDIT];
+    let current_edit = edit["markdown"]
+        .as_str()
+        .filter(|_| edit["base"].as_str() == Some(digest(generated).as_str()));
+    let markdown = current_edit.unwrap_or(generated).trim().to_string();
+    let words = markdown.split_whitespace().count();
+    let outline_title = output["title"].as_str().unwrap_or_default();
+    // An edited first heading renames the article.
+    let title = current_edit
+        .and_then(first_heading)
+        .unwrap_or(outline_title)
+        .to_string();
+    Some(Article {
+        title,
+        meta_description: output["meta_description"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        keywords: output["keywords"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|k| k.as_str().map(str::to_string))
+            .collect(),
+        markdown,
+        words,
+        reading_minutes: words.div_ceil(WORDS_PER_MINUTE).max(1),
+        edited_at: current_edit.and(edit["at"].as_i64()),
+        outdated_edit: match current_edit {
+            Some(_) => None,
+            None => edit["markdown"].as_str().map(str::to_string),
+        },
+    })
+}
+
+/// The text of a Markdown document's first `# ` heading.
+fn first_heading(markdown: &str) -> Option<&str> {
+    markdown
+        .lines()
+        .find_map(|line| line.strip_prefix("# "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
 pub fn view(run: &Run, steps: &[RunStep]) -> ArticleView {
@@ -184,6 +320,7 @@ pub fn view(run: &Run, steps: &[RunStep]) -> ArticleView {
         tokens: s.tokens,
         elapsed_ms: s.elapsed_ms,
         attempts: s.attempts,
+        started_at: s.started_at,
         output: s.output.clone(),
         error: s.error.clone(),
         items: Vec::new(),
@@ -210,26 +347,7 @@ pub fn view(run: &Run, steps: &[RunStep]) -> ArticleView {
         .iter()
         .find(|s| s.key == "approved_outline" && s.status == StepStatus::Running)
         .and_then(|s| s.output.clone());
-    let article = run.output.as_ref().and_then(|o| {
-        let markdown = o["markdown"].as_str()?.trim().to_string();
-        let words = markdown.split_whitespace().count();
-        Some(Article {
-            title: o["title"].as_str().unwrap_or_default().to_string(),
-            meta_description: o["meta_description"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            keywords: o["keywords"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|k| k.as_str().map(str::to_string))
-                .collect(),
-            markdown,
-            words,
-            reading_minutes: words.div_ceil(WORDS_PER_MINUTE).max(1),
-        })
-    });
+    let article = run.output.as_ref().and_then(article_of);
     ArticleView {
         id: run.id.clone(),
         status: run.status.as_str().to_string(),
@@ -245,6 +363,7 @@ pub fn view(run: &Run, steps: &[RunStep]) -> ArticleView {
             .find(|s| s.key == "originality" && s.status == StepStatus::Succeeded)
             .and_then(|s| s.output.clone()),
         stages,
+        all_stages: definition.steps.iter().map(|s| s.id.clone()).collect(),
         outline,
         article,
     }
@@ -323,9 +442,68 @@ mod tests {
             markdown: "# A\n\nText *here*.".into(),
             words: 3,
             reading_minutes: 1,
+            edited_at: None,
+            outdated_edit: None,
         };
         let html = to_html(&article);
         assert!(html.contains("<title>A &lt;b&gt; &amp; c</title>"));
         assert!(html.contains("<em>here</em>"));
+    }
+
+    #[test]
+    fn an_edit_holds_while_the_generated_text_is_the_one_it_was_made_from() {
+        let generated = json!({
+            "title": "Tomatoes",
+            "meta_description": "About tomatoes.",
+            "keywords": ["tomato"],
+            "markdown": "# Tomatoes\n\nWater them.",
+        });
+        let article = article_of(&generated).unwrap();
+        assert_eq!(article.markdown, "# Tomatoes\n\nWater them.");
+        assert_eq!(article.edited_at, None);
+
+        let edited = with_edit(
+            &generated,
+            Some("# Ripe tomatoes\n\nWater them early.\n"),
+            7,
+        )
+        .unwrap();
+        let article = article_of(&edited).unwrap();
+        assert_eq!(article.markdown, "# Ripe tomatoes\n\nWater them early.");
+        assert_eq!(
+            article.title, "Ripe tomatoes",
+            "the edited heading names it"
+        );
+        assert_eq!(article.words, 6);
+        assert_eq!(article.edited_at, Some(7));
+        assert_eq!(article.outdated_edit, None);
+        assert_eq!(current_markdown(&edited), Some(article.markdown.as_str()));
+
+        // A re-run that produces the same text keeps the edit...
+        let mut same = generated.clone();
+        carry_edit(Some(&edited), &mut same);
+        assert_eq!(article_of(&same).unwrap().edited_at, Some(7));
+        // ...one that rewrites the article shows the new text and keeps the edit aside.
+        let mut rewritten = json!({"title": "Tomatoes", "markdown": "# Tomatoes\n\nNew text."});
+        carry_edit(Some(&edited), &mut rewritten);
+        let article = article_of(&rewritten).unwrap();
+        assert_eq!(article.markdown, "# Tomatoes\n\nNew text.");
+        assert_eq!(article.edited_at, None);
+        assert_eq!(
+            article.outdated_edit.as_deref(),
+            Some("# Ripe tomatoes\n\nWater them early.")
+        );
+        assert_eq!(
+            current_markdown(&rewritten),
+            Some("# Tomatoes\n\nNew text.")
+        );
+
+        // Taking the edit back.
+        let reverted = with_edit(&edited, None, 8).unwrap();
+        assert_eq!(
+            article_of(&reverted).unwrap().markdown,
+            "# Tomatoes\n\nWater them."
+        );
+        assert_eq!(with_edit(&json!({"answer": 1}), Some("x"), 9), None);
     }
 }

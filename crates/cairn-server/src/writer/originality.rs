@@ -215,7 +215,8 @@ async fn earlier_articles(
         .filter(|r| r.id != run_id && r.status == RunStatus::Succeeded)
     {
         let Some(output) = &run.output else { continue };
-        let markdown = output["markdown"].as_str().unwrap_or_default();
+        // What the user kept: their edit, if they made one.
+        let markdown = super::current_markdown(output).unwrap_or_default();
         let title = output["title"].as_str().unwrap_or(&run.name).to_string();
         for paragraph in paragraphs(markdown, min_words) {
             out.push(Candidate {

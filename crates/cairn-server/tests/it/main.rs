@@ -1,6 +1,7 @@
 //! Integration tests: the server over real HTTP on 127.0.0.1:0, in front of a fake upstream.
 
 mod admin;
+mod articles;
 mod conversations;
 mod durability;
 mod errors;

@@ -73,6 +73,10 @@ kind = "embedding"
 provider = "up"
 target = "up-tools"
 
+[models.writer]
+provider = "up"
+target = "up-writer"
+
 [models.small]
 provider = "local"
 target = "smollm2-135m"
@@ -83,7 +87,7 @@ target = "all-minilm-l6-v2"
 kind = "embedding"
 
 [tiers.free]
-models = ["gpt", "nousage", "broken", "slow", "stall", "emb", "tools", "small", "minilm"]
+models = ["gpt", "nousage", "broken", "slow", "stall", "emb", "tools", "writer", "small", "minilm"]
 default_model = "gpt"
 requests_per_minute = 10000
 tokens_per_minute = 10000000

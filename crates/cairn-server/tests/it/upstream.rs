@@ -10,6 +10,8 @@
 //! - `up-tools`: offered tools and no tool result yet, calls the first tool with
 //!   `{"expression": <the last user message after "compute ">}`; with a tool result, answers
 //!   "the answer is <result>";
+//! - `up-writer`: asked for JSON by a schema (`response_format` json_schema), answers with
+//!   the smallest value the schema allows (texts made of words); otherwise as `up-echo`;
 //! - `up-emb` (embeddings): a bag of hashed words, normalised, so texts that share words are
 //!   similar and texts that do not are orthogonal.
 
@@ -101,6 +103,49 @@ fn tool_turn(body: &Value) -> Value {
     })
 }
 
+/// The smallest value `schema` allows: every required property, the fewest items (at least
+/// one), texts of words at least as long as asked.
+fn instance(schema: &Value) -> Value {
+    match schema["type"].as_str().unwrap_or("object") {
+        "object" => {
+            let required: Vec<&str> = schema["required"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let fields = schema["properties"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(name, _)| required.contains(&name.as_str()))
+                .map(|(name, property)| (name.clone(), instance(property)))
+                .collect();
+            Value::Object(fields)
+        }
+        "array" => {
+            let count = schema["minItems"].as_u64().unwrap_or(1).max(1);
+            (0..count)
+                .map(|i| match instance(&schema["items"]) {
+                    Value::String(text) => json!(format!("{text} {}", i + 1)),
+                    other => other,
+                })
+                .collect()
+        }
+        "string" => {
+            let min = schema["minLength"].as_u64().unwrap_or(0) as usize;
+            let mut text = String::from("plain words");
+            while text.len() < min {
+                text.push_str(" and more words");
+            }
+            json!(text)
+        }
+        "integer" | "number" => json!(schema["minimum"].as_i64().unwrap_or(1)),
+        "boolean" => json!(true),
+        _ => Value::Null,
+    }
+}
+
 fn chunk(model: &str, delta: Value, finish: Value) -> String {
     let value = json!({
         "id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1, "model": model,
@@ -126,6 +171,15 @@ async fn chat(State(upstream): State<Upstream>, Json(body): Json<Value>) -> Resp
         }
         "up-slow" => tokio::time::sleep(Duration::from_secs(3)).await,
         "up-tools" => return Json(tool_turn(&body)).into_response(),
+        "up-writer" if !stream && body["response_format"]["type"] == "json_schema" => {
+            let value = instance(&body["response_format"]["json_schema"]["schema"]);
+            return Json(json!({
+                "id": "chatcmpl-fake", "object": "chat.completion", "created": 1, "model": model,
+                "choices": [{ "index": 0, "message": { "role": "assistant", "content": value.to_string() }, "finish_reason": "stop" }],
+                "usage": { "prompt_tokens": prompt_tokens, "completion_tokens": 12, "total_tokens": prompt_tokens + 12 },
+            }))
+            .into_response();
+        }
         _ => {}
     }
     if !stream {

@@ -242,6 +242,26 @@ impl OrchestrationStore for SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn set_run_output(
+        &self,
+        user_id: &str,
+        id: &str,
+        output: &serde_json::Value,
+        at_ms: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE runs SET output = ?, updated_at = ? \
+             WHERE id = ? AND user_id = ? AND status = 'succeeded'",
+        )
+        .bind(output.to_string())
+        .bind(at_ms)
+        .bind(id)
+        .bind(user_id)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn delete_run(&self, user_id: &str, id: &str) -> Result<bool> {
         let done = sqlx::query("DELETE FROM runs WHERE id = ? AND user_id = ?")
             .bind(id)

@@ -389,3 +389,31 @@ async fn steps_keep_their_order_and_count_attempts() {
     );
     assert_eq!(s.list_steps("r1").await.unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn only_a_succeeded_run_of_its_owner_gets_a_new_output() {
+    let (_dir, s) = store().await;
+    s.create_user(&user("a")).await.unwrap();
+    s.create_user(&user("b")).await.unwrap();
+    s.create_run(&run("r1", "a")).await.unwrap();
+    let edited = serde_json::json!({"markdown": "mine"});
+    assert!(
+        !s.set_run_output("a", "r1", &edited, 5).await.unwrap(),
+        "a running run's output is the runner's"
+    );
+    let done = RunUpdate {
+        status: RunStatus::Succeeded,
+        output: Some(serde_json::json!({"markdown": "generated"})),
+        error: None,
+        tokens: 1,
+        at_ms: 4,
+    };
+    assert!(s.update_run("r1", &done).await.unwrap());
+    assert!(!s.set_run_output("b", "r1", &edited, 5).await.unwrap());
+    assert!(s.set_run_output("a", "r1", &edited, 6).await.unwrap());
+    let stored = s.get_run("a", "r1").await.unwrap().unwrap();
+    assert_eq!(stored.output, Some(edited));
+    assert_eq!(stored.status, RunStatus::Succeeded);
+    assert_eq!(stored.updated_at, 6);
+    assert_eq!(stored.finished_at, Some(4));
+}
