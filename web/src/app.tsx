@@ -7,6 +7,7 @@ import { Chat } from "./pages/chat";
 import { Keys } from "./pages/keys";
 import { Knowledge } from "./pages/knowledge";
 import { MemoryPage } from "./pages/memory";
+import { Writer } from "./pages/writer";
 
 export function App() {
   // undefined: still asking the server; null: signed out.
@@ -53,6 +54,7 @@ export function App() {
 const NAV = [
   { href: "/chat", label: "Chat" },
   { href: "/knowledge", label: "Knowledge" },
+  { href: "/writer", label: "Writer" },
   { href: "/memory", label: "Memory" },
   { href: "/keys", label: "API keys" },
 ];
@@ -67,6 +69,7 @@ function Shell() {
         <Router>
           <Chat path="/chat/:id?" />
           <Knowledge path="/knowledge/:id?" />
+          <Writer path="/writer/:id?" />
           <MemoryPage path="/memory" />
           <Keys path="/keys" />
           <Redirect default to="/chat" />

@@ -1,0 +1,174 @@
+// The article writer end to end with the real small model: start a short article from the
+// form, edit its outline at the review (a refused edit shows the server's reason), continue,
+// watch the stages finish, read the originality report, edit the text, download it as
+// Markdown and HTML, re-run one stage and keep the edit. The form, the review and the
+// finished article are photographed at desktop and phone size.
+
+import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from "./server";
+
+const url = (path: string) => `${process.env.CAIRN_E2E_URL}${path}`;
+const shots = resolve(process.env.CAIRN_SCREENSHOTS ?? join(import.meta.dirname, "../../target/screenshots"));
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+/** The page at desktop then phone size, as `<name>-desktop.png` and `<name>-phone.png`. */
+async function photograph(page: Page, name: string) {
+  mkdirSync(shots, { recursive: true });
+  await page.setViewportSize(DESKTOP);
+  await page.screenshot({ path: join(shots, `${name}-desktop.png`) });
+  await page.setViewportSize(PHONE);
+  await page.screenshot({ path: join(shots, `${name}-phone.png`) });
+  await page.setViewportSize(DESKTOP);
+}
+
+// The model writes on two shared cores: waits are long, and nothing here measures them.
+const WRITING = 600_000;
+
+test.describe.configure({ mode: "serial" });
+
+let context: BrowserContext;
+let page: Page;
+let articleUrl = "";
+
+// A topic the small model (seeded, so the same each time) outlines as JSON that fits.
+const TOPIC = "How to brew green tea";
+const HEADING = "Warm water, not boiling";
+const ADDED = "A line added by hand after the model was done.";
+
+test.beforeAll(async ({ browser }: { browser: Browser }) => {
+  context = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true });
+  page = await context.newPage();
+  page.on("dialog", (d) => d.accept());
+  await page.goto(url("/signin"));
+  await page.getByLabel("E-mail").fill(ADMIN_EMAIL);
+  await page.getByLabel("Password").fill(ADMIN_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("navigation", { name: "Main" })).toBeVisible();
+});
+
+test.afterAll(async () => {
+  await context.close();
+});
+
+test("writer: the form starts a short article", async () => {
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Writer" }).click();
+  await expect(page).toHaveURL(/\/writer$/);
+  await expect(page.getByRole("heading", { name: "New article" })).toBeVisible();
+  // The modes come from the server, the review is on unless turned off.
+  await expect(page.getByRole("combobox", { name: "Mode", exact: true }).locator("option")).toHaveText(["blog", "technical", "academic", "social"]);
+  await expect(page.getByText("Blog / SEO writing mode")).toBeVisible();
+  await expect(page.getByLabel("Let me review the outline")).toBeChecked();
+  await expect(page.getByRole("combobox", { name: "Model", exact: true })).toHaveValue("small");
+
+  await page.getByLabel("Topic").fill(TOPIC);
+  await page.getByRole("combobox", { name: "Mode", exact: true }).selectOption("blog");
+  await page.getByLabel("Sections", { exact: true }).fill("2");
+  await page.getByLabel("Words per section").fill("30");
+  await photograph(page, "writer-form");
+  await page.getByRole("button", { name: "Write article" }).click();
+
+  await expect(page).toHaveURL(/\/writer\/[0-9a-f]+$/);
+  articleUrl = page.url();
+  // The new article's heading takes the focus; its stages show up as they start.
+  await expect(page.getByRole("heading", { level: 2, name: TOPIC })).toBeFocused();
+  await expect(page.locator('.stage[data-stage="keywords"]')).toBeVisible();
+  await expect(page.locator(".article-list li", { hasText: TOPIC })).toBeVisible();
+});
+
+test("writer: the outline is edited at the review, then the writing continues", async () => {
+  test.setTimeout(WRITING);
+  const review = page.getByRole("form", { name: "Review the outline" });
+  await expect(review).toBeVisible({ timeout: WRITING });
+  await expect(page.locator(".status-line")).toHaveText("Waiting for your review of the outline.");
+  await expect(page.locator('.stage[data-stage="outline"]')).toHaveAttribute("data-status", "succeeded");
+
+  // Two sections: the model may propose more (the count it is given is a hint).
+  const headings = review.getByLabel(/^Heading of section/);
+  while ((await headings.count()) > 2) {
+    await review.getByRole("button", { name: `Remove section ${await headings.count()}` }).click();
+  }
+  // Add a section and take it out again; move the second up; rename the first.
+  await review.getByRole("button", { name: "Add a section" }).click();
+  await expect(headings).toHaveCount(3);
+  await expect(review.getByLabel("Heading of section 3")).toBeFocused();
+  await review.getByRole("button", { name: "Remove section 3" }).click();
+  await expect(headings).toHaveCount(2);
+  const second = await review.getByLabel("Heading of section 2").inputValue();
+  await review.getByRole("button", { name: "Move section 2 up" }).click();
+  await expect(review.getByLabel("Heading of section 1")).toHaveValue(second);
+  await expect(review.getByRole("button", { name: "Move section 1 down" })).toBeFocused();
+
+  // A heading of blanks passes the browser but not the server: its reason is shown.
+  await review.getByLabel("Heading of section 1").fill("   ");
+  await review.getByRole("button", { name: "Continue" }).click();
+  await expect(page.getByRole("alert")).toContainText("heading must be a non-empty string");
+
+  await review.getByLabel("Heading of section 1").fill(HEADING);
+  await review.getByLabel("Key points of section 1 (one a line)").fill("Water at about 80 degrees\nSteep for two minutes");
+  await photograph(page, "writer-review");
+  await review.getByRole("button", { name: "Continue" }).click();
+  await expect(review).toHaveCount(0);
+  await expect(page.locator('.stage[data-stage="approved_outline"]')).toHaveAttribute("data-status", "succeeded");
+});
+
+test("writer: the stages finish, the article and its originality report are shown", async () => {
+  test.setTimeout(WRITING);
+  await expect(page.locator(".status-line")).toHaveText("Finished.", { timeout: WRITING });
+  // Every stage ran or was skipped (no collections: no research), each with a Re-run button.
+  const stages = page.locator(".stage");
+  for (const status of await stages.evaluateAll((els) => els.map((e) => e.getAttribute("data-status")))) {
+    expect(["succeeded", "skipped"]).toContain(status);
+  }
+  await expect(page.locator('.stage[data-stage="drafts"] .stage-meta')).toContainText("2/2 sections");
+  await expect(page.getByRole("button", { name: "Re-run Meta description" })).toBeVisible();
+
+  const body = page.locator(".article-body");
+  await expect(body.getByRole("heading", { level: 2, name: HEADING })).toBeVisible();
+  const report = page.getByRole("region", { name: "Originality" });
+  await expect(report.locator(".verdict")).not.toBeEmpty();
+  await expect(report.locator(".originality-sections > li")).toHaveCount(2);
+  await expect(report.locator(".originality-sections h4").first()).toHaveText(HEADING);
+  await expect(page.locator(".article-list li", { hasText: "finished" }).first()).toBeVisible();
+  await photograph(page, "writer-article");
+});
+
+test("writer: the text is edited, downloaded as Markdown and HTML, and kept by a re-run", async () => {
+  test.setTimeout(WRITING);
+  await page.getByRole("button", { name: "Edit", exact: true }).click();
+  const source = page.getByLabel("Markdown", { exact: true });
+  await expect(source).toBeFocused();
+  const text = await source.inputValue();
+  await source.fill(`${text.trimEnd()}\n\n${ADDED}\n`);
+  await expect(page.getByRole("region", { name: "Preview" })).toContainText(ADDED);
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.locator(".article-body")).toContainText(ADDED);
+  await expect(page.getByText(/edited by you/)).toBeVisible();
+
+  const markdown = await download(page, "Download Markdown");
+  expect(markdown.name).toMatch(/\.md$/);
+  expect(markdown.text).toContain(`## ${HEADING}`);
+  expect(markdown.text).toContain(ADDED);
+  const html = await download(page, "Download HTML");
+  expect(html.name).toMatch(/\.html$/);
+  expect(html.text).toContain(`<h2>${HEADING}</h2>`);
+  expect(html.text).toContain(`<p>${ADDED}</p>`);
+
+  // A new meta description leaves the text alone: the edit stays.
+  await page.getByRole("button", { name: "Re-run Meta description" }).click();
+  await expect(page.locator(".status-line")).toHaveText("Finished.", { timeout: WRITING });
+  await expect(page.locator('.stage[data-stage="meta"]')).toHaveAttribute("data-status", "succeeded");
+  await expect(page.locator(".article-body")).toContainText(ADDED);
+
+  // It is all still there after a reload.
+  await page.goto(articleUrl);
+  await expect(page.locator(".article-body")).toContainText(ADDED);
+  await expect(page.getByRole("region", { name: "Originality" })).toBeVisible();
+});
+
+async function download(p: Page, button: string): Promise<{ name: string; text: string }> {
+  const [file] = await Promise.all([p.waitForEvent("download"), p.getByRole("link", { name: button }).click()]);
+  return { name: file.suggestedFilename(), text: readFileSync(await file.path(), "utf8") };
+}
