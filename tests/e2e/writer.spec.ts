@@ -1,8 +1,10 @@
 // The article writer end to end with the real small model: start a short article from the
 // form, edit its outline at the review (a refused edit shows the server's reason), continue,
 // watch the stages finish, read the originality report, edit the text, download it as
-// Markdown and HTML, re-run one stage and keep the edit. The form, the review and the
-// finished article are photographed at desktop and phone size.
+// Markdown and HTML, re-run one stage and keep the edit; then put the article into a
+// knowledge collection and re-run the originality check, which flags every paragraph with
+// the copied excerpt and its source. The form, the review, the finished article and the
+// flagged report are photographed at desktop and phone size.
 
 import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
 import { mkdirSync, readFileSync } from "node:fs";
@@ -32,6 +34,7 @@ test.describe.configure({ mode: "serial" });
 let context: BrowserContext;
 let page: Page;
 let articleUrl = "";
+let exported = "";
 
 // A topic the small model (seeded, so the same each time) outlines as JSON that fits.
 const TOPIC = "How to brew green tea";
@@ -84,6 +87,7 @@ test("writer: the outline is edited at the review, then the writing continues", 
   await expect(review).toBeVisible({ timeout: WRITING });
   await expect(page.locator(".status-line")).toHaveText("Waiting for your review of the outline.");
   await expect(page.locator('.stage[data-stage="outline"]')).toHaveAttribute("data-status", "succeeded");
+  await expect(page.locator('.stage[data-stage="approved_outline"]')).toHaveAttribute("data-status", "waiting");
 
   // Two sections: the model may propose more (the count it is given is a hint).
   const headings = review.getByLabel(/^Heading of section/);
@@ -108,6 +112,7 @@ test("writer: the outline is edited at the review, then the writing continues", 
 
   await review.getByLabel("Heading of section 1").fill(HEADING);
   await review.getByLabel("Key points of section 1 (one a line)").fill("Water at about 80 degrees\nSteep for two minutes");
+  await page.locator(".main").evaluate((main) => main.scrollTo(0, 0));
   await photograph(page, "writer-review");
   await review.getByRole("button", { name: "Continue" }).click();
   await expect(review).toHaveCount(0);
@@ -151,14 +156,17 @@ test("writer: the text is edited, downloaded as Markdown and HTML, and kept by a
   expect(markdown.name).toMatch(/\.md$/);
   expect(markdown.text).toContain(`## ${HEADING}`);
   expect(markdown.text).toContain(ADDED);
+  exported = markdown.text;
   const html = await download(page, "Download HTML");
   expect(html.name).toMatch(/\.html$/);
   expect(html.text).toContain(`<h2>${HEADING}</h2>`);
   expect(html.text).toContain(`<p>${ADDED}</p>`);
 
   // A new meta description leaves the text alone: the edit stays.
+  const status = page.locator(".status-line");
   await page.getByRole("button", { name: "Re-run Meta description" }).click();
-  await expect(page.locator(".status-line")).toHaveText("Finished.", { timeout: WRITING });
+  await expect(status).not.toHaveText("Finished.");
+  await expect(status).toHaveText("Finished.", { timeout: WRITING });
   await expect(page.locator('.stage[data-stage="meta"]')).toHaveAttribute("data-status", "succeeded");
   await expect(page.locator(".article-body")).toContainText(ADDED);
 
@@ -166,6 +174,39 @@ test("writer: the text is edited, downloaded as Markdown and HTML, and kept by a
   await page.goto(articleUrl);
   await expect(page.locator(".article-body")).toContainText(ADDED);
   await expect(page.getByRole("region", { name: "Originality" })).toBeVisible();
+});
+
+test("writer: a paragraph found in a knowledge collection is flagged with its source", async () => {
+  test.setTimeout(WRITING);
+  await page.goto(url("/knowledge"));
+  await page.getByLabel("New collection").fill("Tea notes");
+  await page.getByRole("button", { name: "Create" }).click();
+  await expect(page.getByRole("heading", { name: "Tea notes" })).toBeVisible();
+  await page.getByLabel("Upload documents").setInputFiles({
+    name: "tea-copy.md",
+    mimeType: "text/markdown",
+    buffer: Buffer.from(exported),
+  });
+  await expect(page.locator("tr", { hasText: "tea-copy.md" }).locator(".badge")).toHaveText("indexed", { timeout: WRITING });
+
+  await page.goto(articleUrl);
+  const report = page.getByRole("region", { name: "Originality" });
+  await expect(report.locator(".verdict")).toHaveText("No paragraph resembles existing text.");
+  await page.getByRole("button", { name: "Re-run Originality check" }).click();
+  await expect(report.locator(".verdict")).toHaveText(/^\d+ paragraphs? resembles? existing text\.$/, { timeout: WRITING });
+  const flagged = report.locator(".originality-sections > li.flagged");
+  await expect(flagged.first().locator(".badge")).toHaveText("resembles a source");
+  await expect(flagged.first()).toContainText("Copied wording");
+  await expect(flagged.first()).toContainText("the document tea-copy.md");
+  const excerpt = (await flagged.first().locator(".excerpt mark").first().textContent()) ?? "";
+  // The excerpt is the copied stretch of the source (maybe shortened): words of the article.
+  const words = (text: string) => (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).join(" ");
+  expect(words(excerpt).split(" ").length).toBeGreaterThan(4);
+  expect(words(exported)).toContain(words(excerpt.replace(/…$/, "")));
+  // The article itself is untouched, the user's edit included.
+  await expect(page.locator(".article-body")).toContainText(ADDED);
+  await report.scrollIntoViewIfNeeded();
+  await photograph(page, "writer-originality");
 });
 
 async function download(p: Page, button: string): Promise<{ name: string; text: string }> {

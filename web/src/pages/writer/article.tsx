@@ -43,10 +43,11 @@ export function FinishedArticle({
               Edit
             </button>
           )}
-          <a class="button" href={`/api/articles/${id}/export?format=md`} download>
+          {/* A named download: the router leaves links with a (non-empty) download alone. */}
+          <a class="button" href={`/api/articles/${id}/export?format=md`} download={`article-${id}.md`}>
             Download Markdown
           </a>
-          <a class="button" href={`/api/articles/${id}/export?format=html`} download>
+          <a class="button" href={`/api/articles/${id}/export?format=html`} download={`article-${id}.html`}>
             Download HTML
           </a>
         </div>

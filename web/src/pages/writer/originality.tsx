@@ -60,7 +60,7 @@ function FlaggedParagraph({ paragraph }: { paragraph: ParagraphReport }) {
   return (
     <div class="flagged-paragraph">
       <p class="small">
-        <strong>Flagged paragraph:</strong> <q>{paragraph.preview}…</q>
+        <strong>Flagged paragraph:</strong> <q>{paragraph.preview}</q>
       </p>
       <ul>
         {paragraph.matches

@@ -38,7 +38,8 @@ export function StageList({
               name={name}
               stage={stage}
               now={now}
-              canRerun={!running && stage !== undefined}
+              waiting={article.status === "waiting" && stage?.status === "running"}
+              canRerun={!running && stage !== undefined && stage.status !== "running"}
               onRerun={() => onRerun(name)}
             />
           );
@@ -52,16 +53,19 @@ function StageRow({
   name,
   stage,
   now,
+  waiting,
   canRerun,
   onRerun,
 }: {
   name: string;
   stage: Stage | undefined;
   now: number;
+  /** The review the article is stopped at. */
+  waiting: boolean;
   canRerun: boolean;
   onRerun: () => void;
 }) {
-  const status = stage?.status ?? "pending";
+  const status = waiting ? "waiting" : stage?.status ?? "pending";
   const elapsed = stage?.status === "running" ? Math.max(0, now - stage.started_at) : stage?.elapsed_ms ?? 0;
   const items = stage?.items ?? [];
   const itemsDone = items.filter((i) => i.status === "succeeded").length;
@@ -72,7 +76,7 @@ function StageRow({
       <div class="stage-head">
         <span class={`badge ${status}`}>{status}</span>
         <span class="stage-name">{stageLabel(name)}</span>
-        {stage && status !== "skipped" && (
+        {stage && status !== "skipped" && status !== "waiting" && (
           <span class="muted small stage-meta">
             {seconds(elapsed)} · {tokens} tokens
             {stage.attempts > 1 && ` · attempt ${stage.attempts}`}
