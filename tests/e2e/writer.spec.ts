@@ -66,12 +66,25 @@ test("writer: the form starts a short article", async () => {
   await expect(page.getByLabel("Let me review the outline")).toBeChecked();
   await expect(page.getByRole("combobox", { name: "Model", exact: true })).toHaveValue("small");
 
-  await page.getByLabel("Topic").fill(TOPIC);
+  // From the keyboard: the fields in reading order, the form sent with Enter.
+  await page.getByLabel("Topic").focus();
+  await page.keyboard.type(TOPIC);
+  for (const [role, name] of [
+    ["combobox", "Mode"],
+    ["combobox", "Model"],
+    ["spinbutton", "Sections"],
+    ["spinbutton", "Words per section"],
+    ["checkbox", "Let me review the outline before the sections are written"],
+    ["checkbox", "Write as a team: a researcher gathers notes, an editor reviews each section"],
+  ] as const) {
+    await page.keyboard.press("Tab");
+    await expect(page.getByRole(role, { name, exact: true })).toBeFocused();
+  }
   await page.getByRole("combobox", { name: "Mode", exact: true }).selectOption("blog");
   await page.getByLabel("Sections", { exact: true }).fill("2");
   await page.getByLabel("Words per section").fill("30");
   await photograph(page, "writer-form");
-  await page.getByRole("button", { name: "Write article" }).click();
+  await page.getByLabel("Words per section").press("Enter");
 
   await expect(page).toHaveURL(/\/writer\/[0-9a-f]+$/);
   articleUrl = page.url();
