@@ -68,6 +68,8 @@ pub trait Store:
     /// after a crash inserts nothing twice.
     async fn insert_usage(&self, records: &[UsageRecord]) -> Result<()>;
     async fn usage_summary(&self, query: &UsageQuery) -> Result<Vec<UsageRow>>;
+    /// Records in a time window, newest first, at most `filter.limit` of them.
+    async fn list_usage(&self, filter: &UsageFilter) -> Result<Vec<UsageRecord>>;
     /// Total tokens a user consumed since `since_ms` (for monthly budgets).
     async fn user_tokens_since(&self, user_id: &str, since_ms: i64) -> Result<u64>;
 

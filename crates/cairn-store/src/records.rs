@@ -123,6 +123,19 @@ pub struct UsageQuery {
     pub group_by: UsageGroup,
 }
 
+/// Which usage records to read: `from_ms <= at < to_ms`, optionally one user's or one
+/// model's. With `before_id`, records at exactly `to_ms` whose id sorts before it are read
+/// too: `(to_ms, before_id)` is then a cursor, the last record of the previous page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UsageFilter {
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    pub before_id: Option<String>,
+    pub user_id: Option<String>,
+    pub model: Option<String>,
+    pub limit: u32,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UsageRow {
     /// The value of the grouping column (a day, a model, a key id or a user id).

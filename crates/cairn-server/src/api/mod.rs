@@ -5,6 +5,7 @@ mod admin;
 mod articles;
 mod collections;
 mod conversations;
+mod dashboard;
 mod documents;
 mod health;
 mod invitations;
@@ -145,6 +146,10 @@ pub fn router(state: AppState) -> Router {
             get(admin::list_keys).post(admin::create_key),
         )
         .route("/api/admin/keys/{id}", delete(admin::revoke_key))
+        .route("/api/admin/dashboard", get(dashboard::series))
+        .route("/api/admin/requests", get(dashboard::requests))
+        .route("/api/admin/providers", get(dashboard::providers))
+        .route("/api/admin/tiers", get(dashboard::tiers))
         .route(
             "/api/admin/invitations",
             get(invitations::list).post(invitations::create),

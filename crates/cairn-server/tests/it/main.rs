@@ -2,6 +2,7 @@
 
 mod admin;
 mod conversations;
+mod dashboard;
 mod durability;
 mod errors;
 mod gateway;

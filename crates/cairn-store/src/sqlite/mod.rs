@@ -22,7 +22,8 @@ use sqlx::{Row, SqlitePool as Pool};
 use crate::records::*;
 use crate::{Result, Store, StoreError};
 use rows::{
-    api_key_from_row, conversation_from_row, message_from_row, org_from_row, user_from_row,
+    api_key_from_row, conversation_from_row, message_from_row, org_from_row, usage_from_row,
+    user_from_row,
 };
 
 const READERS: u32 = 4;
@@ -293,6 +294,26 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn list_usage(&self, filter: &UsageFilter) -> Result<Vec<UsageRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, at, day, request_id, user_id, key_id, org_id, route, model, provider, \
+             status, stream, prompt_tokens, completion_tokens, cost_nanos, latency_ms, ttft_ms \
+             FROM usage WHERE (?1 IS NULL OR at >= ?1) \
+             AND (?2 IS NULL OR at < ?2 OR (at = ?2 AND id < ?6)) \
+             AND (?3 IS NULL OR user_id = ?3) AND (?4 IS NULL OR model = ?4) \
+             ORDER BY at DESC, id DESC LIMIT ?5",
+        )
+        .bind(filter.from_ms)
+        .bind(filter.to_ms)
+        .bind(&filter.user_id)
+        .bind(&filter.model)
+        .bind(filter.limit)
+        .bind(&filter.before_id)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(usage_from_row).collect()
     }
 
     async fn user_tokens_since(&self, user_id: &str, since_ms: i64) -> Result<u64> {
