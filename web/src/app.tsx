@@ -7,6 +7,7 @@ import { Chat } from "./pages/chat";
 import { Keys } from "./pages/keys";
 import { Knowledge } from "./pages/knowledge";
 import { MemoryPage } from "./pages/memory";
+import { Admin } from "./pages/admin";
 
 export function App() {
   // undefined: still asking the server; null: signed out.
@@ -55,6 +56,7 @@ const NAV = [
   { href: "/knowledge", label: "Knowledge" },
   { href: "/memory", label: "Memory" },
   { href: "/keys", label: "API keys" },
+  { href: "/admin", label: "Admin", adminOnly: true },
 ];
 
 function Shell() {
@@ -69,6 +71,7 @@ function Shell() {
           <Knowledge path="/knowledge/:id?" />
           <MemoryPage path="/memory" />
           <Keys path="/keys" />
+          <Admin path="/admin" />
           <Redirect default to="/chat" />
         </Router>
       </main>
@@ -86,7 +89,7 @@ function Nav({ path }: { path: string }) {
             <span>Cairn</span>
           </a>
           <nav aria-label="Main">
-            {NAV.map((item) => (
+            {NAV.filter((item) => !item.adminOnly || ctx!.session.user.role === "admin").map((item) => (
               <a
                 key={item.href}
                 href={item.href}
