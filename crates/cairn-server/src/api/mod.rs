@@ -6,6 +6,7 @@ mod articles;
 mod collections;
 mod conversations;
 mod documents;
+mod feedback;
 mod health;
 mod invitations;
 mod keys;
@@ -22,7 +23,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -62,6 +63,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/conversations/{id}/messages",
             post(conversations::post_message),
+        )
+        .route(
+            "/api/conversations/{id}/messages/{message_id}/feedback",
+            put(feedback::put).delete(feedback::delete),
         )
         // Platform API: knowledge
         .route(
@@ -150,6 +155,7 @@ pub fn router(state: AppState) -> Router {
             get(invitations::list).post(invitations::create),
         )
         .route("/api/admin/invitations/{id}", delete(invitations::revoke))
+        .route("/api/admin/feedback", get(feedback::admin_list))
         // Operations
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

@@ -4,6 +4,7 @@ mod admin;
 mod conversations;
 mod durability;
 mod errors;
+mod feedback;
 mod gateway;
 mod hooks;
 mod knowledge;
