@@ -109,7 +109,7 @@ async fn feedback_is_one_per_answer_and_user_and_changes_in_place() {
     assert_eq!((changed.created_at, changed.updated_at), (10, 20));
     assert_eq!(
         s.conversation_feedback("alice", "c1").await.unwrap(),
-        [changed.clone()]
+        std::slice::from_ref(&changed)
     );
 
     // A change without a comment clears it.
