@@ -94,9 +94,9 @@ export function Chat({ id }: { path?: string; id?: string }) {
   }
 
   /**
-   * Opens at the end. Messages off screen are laid out at an estimated height until shown
-   * (`content-visibility`), so the end moves as the last ones render: follow it until it
-   * stays put (for half a second at most).
+   * Opens at the end, and stays there while the last messages settle (code blocks, tables and
+   * fonts can change their height after the first layout): follows the end until it stays
+   * put, for half a second at most.
    */
   function settleAtEnd(frames = 0) {
     const el = scroller.current;
