@@ -7,6 +7,7 @@ mod collections;
 mod conversations;
 mod dashboard;
 mod documents;
+mod feedback;
 mod health;
 mod invitations;
 mod keys;
@@ -23,7 +24,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -63,6 +64,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/conversations/{id}/messages",
             post(conversations::post_message),
+        )
+        .route(
+            "/api/conversations/{id}/messages/{message_id}/feedback",
+            put(feedback::put).delete(feedback::delete),
         )
         // Platform API: knowledge
         .route(
@@ -155,6 +160,7 @@ pub fn router(state: AppState) -> Router {
             get(invitations::list).post(invitations::create),
         )
         .route("/api/admin/invitations/{id}", delete(invitations::revoke))
+        .route("/api/admin/feedback", get(feedback::admin_list))
         // Operations
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

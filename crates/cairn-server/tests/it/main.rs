@@ -5,6 +5,7 @@ mod conversations;
 mod dashboard;
 mod durability;
 mod errors;
+mod feedback;
 mod gateway;
 mod hooks;
 mod knowledge;
