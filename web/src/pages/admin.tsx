@@ -24,7 +24,7 @@ const SPLITS = [
 /** How often the numbers reload while the page is open and visible. */
 const REFRESH_MS = 15_000;
 
-type RequestsPage = { data: RequestRow[]; has_more: boolean; next_before: string | null };
+type RequestsPage = { data: RequestRow[]; has_more: boolean; next_before: number | null; next_before_id: string | null };
 
 /** The admin dashboard: usage over time, provider health, recent requests, users and tiers. */
 export function Admin(_: { path?: string }) {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
-use cairn_store::{UsageFilter, UsageRecord};
+use cairn_store::{Cursor, UsageFilter, UsageRecord};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -83,8 +83,9 @@ pub async fn series(
 #[serde(deny_unknown_fields)]
 pub struct RequestParams {
     limit: Option<u32>,
-    /// The `next_before` cursor of the previous page.
-    before: Option<String>,
+    /// The `next_before` and `next_before_id` of the previous page.
+    before: Option<i64>,
+    before_id: Option<String>,
     user: Option<String>,
     model: Option<String>,
 }
@@ -97,53 +98,29 @@ pub async fn requests(
 ) -> Result<Json<Value>, ApiError> {
     principal.require_admin()?;
     let limit = params.limit.unwrap_or(50).clamp(1, 500);
+    let after = super::page::cursor(params.before, params.before_id)?;
     let user_id = match &params.user {
         Some(user) => Some(find_user_id(&app, user).await?),
         None => None,
     };
-    let (to_ms, before_id) = match &params.before {
-        Some(cursor) => {
-            let (at, id) = parse_cursor(cursor).ok_or_else(|| {
-                ApiError::invalid(
-                    "'before' must be the next_before of a previous page",
-                    Some("before"),
-                )
-            })?;
-            (Some(at), Some(id))
-        }
-        None => (None, None),
-    };
     app.meter.flush().await;
-    let mut records = app
+    let records = app
         .store
         .list_usage(&UsageFilter {
             from_ms: None,
-            to_ms,
-            before_id,
+            to_ms: after.as_ref().map(|c| c.at),
+            before_id: after.map(|c| c.id),
             user_id,
             model: params.model,
             limit: limit + 1,
         })
         .await?;
-    let has_more = records.len() > limit as usize;
-    records.truncate(limit as usize);
     let emails = user_emails(&app).await?;
-    let data: Vec<Value> = records.iter().map(|r| request_json(r, &emails)).collect();
-    Ok(Json(json!({
-        "object": "list",
-        "data": data,
-        "has_more": has_more,
-        "next_before": if has_more { records.last().map(|r| format!("{}.{}", r.at, r.id)) } else { None },
-    })))
-}
-
-/// `<unix ms>.<record id>`: the last record of a page.
-fn parse_cursor(cursor: &str) -> Option<(i64, String)> {
-    let (at, id) = cursor.split_once('.')?;
-    if id.is_empty() {
-        return None;
-    }
-    Some((at.parse().ok()?, id.to_string()))
+    let rows: Vec<Value> = records.iter().map(|r| request_json(r, &emails)).collect();
+    Ok(super::page::cursor_page(rows, limit, |row| Cursor {
+        at: row["at"].as_i64().unwrap_or_default(),
+        id: row["id"].as_str().unwrap_or_default().to_string(),
+    }))
 }
 
 fn request_json(r: &UsageRecord, emails: &BTreeMap<String, String>) -> Value {

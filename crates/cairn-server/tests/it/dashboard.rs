@@ -187,20 +187,24 @@ async fn recent_requests_page_newest_first() {
     assert!(rows[1]["ttft_ms"].is_u64());
 
     let mut seen: Vec<Value> = rows.clone();
-    let mut before = first["next_before"].as_str().unwrap().to_string();
+    let cursor = |page: &Value| {
+        format!(
+            "before={}&before_id={}",
+            page["next_before"].as_i64().unwrap(),
+            page["next_before_id"].as_str().unwrap()
+        )
+    };
+    let mut next = cursor(&first);
     loop {
         let page = s
-            .get_json(
-                &format!("/api/admin/requests?limit=2&before={before}"),
-                &s.admin_key,
-            )
+            .get_json(&format!("/api/admin/requests?limit=2&{next}"), &s.admin_key)
             .await;
         seen.extend(page["data"].as_array().unwrap().iter().cloned());
         if page["has_more"] == false {
             assert_eq!(page["next_before"], Value::Null);
             break;
         }
-        before = page["next_before"].as_str().unwrap().to_string();
+        next = cursor(&page);
     }
     // Every call once, even those metered in the same millisecond.
     let ids: Vec<&str> = seen.iter().map(|r| r["id"].as_str().unwrap()).collect();
@@ -210,7 +214,7 @@ async fn recent_requests_page_newest_first() {
         5
     );
     let bad = s
-        .get("/api/admin/requests?before=yesterday", &s.admin_key)
+        .get("/api/admin/requests?before_id=x", &s.admin_key)
         .send()
         .await
         .unwrap();

@@ -3,21 +3,25 @@ import { get } from "../../api";
 import { errorText, formatTime } from "../../util";
 import type { RequestRow } from "./types";
 
-type Page = { data: RequestRow[]; has_more: boolean; next_before: string | null };
+type Page = { data: RequestRow[]; has_more: boolean; next_before: number | null; next_before_id: string | null };
+type Next = { before: number; id: string } | null;
+
+const nextOf = (page: Page | null): Next =>
+  page?.has_more && page.next_before !== null ? { before: page.next_before, id: page.next_before_id ?? "" } : null;
 
 /** The newest metered calls: `first` is the newest page (reloaded by the page), then older ones on demand. */
 export function RecentRequests({ first, onError }: { first: Page | null; onError: (e: string) => void }) {
-  const [older, setOlder] = useState<{ rows: RequestRow[]; next: string | null; from: Page | null }>({ rows: [], next: null, from: null });
+  const [older, setOlder] = useState<{ rows: RequestRow[]; next: Next; from: Page | null }>({ rows: [], next: null, from: null });
   // A new first page (auto-refresh) starts the list again.
   const extra = older.from === first ? older : { rows: [], next: null, from: first };
   const rows = [...(first?.data ?? []), ...extra.rows];
-  const next = extra.rows.length ? extra.next : first?.has_more ? first.next_before : null;
+  const next = extra.rows.length ? extra.next : nextOf(first);
 
   async function more() {
     if (!next) return;
     try {
-      const page: Page = await get(`/api/admin/requests?limit=50&before=${encodeURIComponent(next)}`);
-      setOlder({ rows: [...extra.rows, ...page.data], next: page.has_more ? page.next_before : null, from: first });
+      const page: Page = await get(`/api/admin/requests?limit=50&before=${next.before}&before_id=${encodeURIComponent(next.id)}`);
+      setOlder({ rows: [...extra.rows, ...page.data], next: nextOf(page), from: first });
     } catch (err) {
       onError(errorText(err));
     }
