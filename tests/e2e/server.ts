@@ -38,6 +38,12 @@ models = ["small", "minilm"]
 default_model = "small"
 requests_per_minute = 1000
 tokens_per_minute = 10000000
+
+[tiers.pro]
+models = ["small", "minilm"]
+default_model = "small"
+requests_per_minute = 1000
+tokens_per_minute = 10000000
 `;
 
 export const ADMIN_EMAIL = "admin@localhost";

@@ -7,6 +7,7 @@ import { Chat } from "./pages/chat";
 import { Keys } from "./pages/keys";
 import { Knowledge } from "./pages/knowledge";
 import { MemoryPage } from "./pages/memory";
+import { Admin } from "./pages/admin";
 import { Writer } from "./pages/writer";
 
 export function App() {
@@ -57,6 +58,7 @@ const NAV = [
   { href: "/writer", label: "Writer" },
   { href: "/memory", label: "Memory" },
   { href: "/keys", label: "API keys" },
+  { href: "/admin", label: "Admin", adminOnly: true },
 ];
 
 function Shell() {
@@ -72,6 +74,7 @@ function Shell() {
           <Writer path="/writer/:id?" />
           <MemoryPage path="/memory" />
           <Keys path="/keys" />
+          <Admin path="/admin" />
           <Redirect default to="/chat" />
         </Router>
       </main>
@@ -89,7 +92,7 @@ function Nav({ path }: { path: string }) {
             <span>Cairn</span>
           </a>
           <nav aria-label="Main">
-            {NAV.map((item) => (
+            {NAV.filter((item) => !item.adminOnly || ctx!.session.user.role === "admin").map((item) => (
               <a
                 key={item.href}
                 href={item.href}

@@ -38,3 +38,17 @@ export const PlusIcon = () => (
     <path d="M12 5v14M5 12h14" />
   </svg>
 );
+
+export const ThumbUpIcon = () => (
+  <svg {...base}>
+    <path d="M7 10v11H4a1 1 0 0 1-1-1v-9a1 1 0 0 1 1-1Z" />
+    <path d="M7 10l4-7a3 3 0 0 1 3 3v4h5a2 2 0 0 1 2 2.3l-1.2 7A2 2 0 0 1 17.8 21H7" />
+  </svg>
+);
+
+export const ThumbDownIcon = () => (
+  <svg {...base}>
+    <path d="M17 14V3h3a1 1 0 0 1 1 1v9a1 1 0 0 1-1 1Z" />
+    <path d="M17 14l-4 7a3 3 0 0 1-3-3v-4H5a2 2 0 0 1-2-2.3l1.2-7A2 2 0 0 1 6.2 3H17" />
+  </svg>
+);

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
+pub mod dashboard;
 pub mod error;
 pub mod extract;
 pub mod knowledge;

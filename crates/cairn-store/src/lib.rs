@@ -68,13 +68,26 @@ pub trait Store:
     /// after a crash inserts nothing twice.
     async fn insert_usage(&self, records: &[UsageRecord]) -> Result<()>;
     async fn usage_summary(&self, query: &UsageQuery) -> Result<Vec<UsageRow>>;
+    /// Records in a time window, newest first, at most `filter.limit` of them.
+    async fn list_usage(&self, filter: &UsageFilter) -> Result<Vec<UsageRecord>>;
     /// Total tokens a user consumed since `since_ms` (for monthly budgets).
     async fn user_tokens_since(&self, user_id: &str, since_ms: i64) -> Result<u64>;
 
     // Conversations
     async fn create_conversation(&self, conversation: &Conversation) -> Result<()>;
-    /// A user's conversations, most recently updated first.
-    async fn list_conversations(&self, user_id: &str, page: Page) -> Result<Vec<Conversation>>;
+    /// Creates a conversation with the messages it starts with (an imported chat), in one
+    /// transaction: numbered from 1 in the order given.
+    async fn import_conversation(
+        &self,
+        conversation: &Conversation,
+        messages: &[NewMessage],
+    ) -> Result<Vec<Message>>;
+    /// A user's conversations, most recently updated first (ties: larger id first).
+    async fn list_conversations(
+        &self,
+        user_id: &str,
+        page: &CursorPage,
+    ) -> Result<Vec<Conversation>>;
     async fn get_conversation(&self, user_id: &str, id: &str) -> Result<Option<Conversation>>;
     async fn rename_conversation(
         &self,
@@ -89,13 +102,15 @@ pub trait Store:
     /// to `user_id`.
     async fn append_message(&self, user_id: &str, message: NewMessage) -> Result<Message>;
     async fn list_messages(&self, conversation_id: &str) -> Result<Vec<Message>>;
+    /// One message of a conversation.
+    async fn get_message(&self, conversation_id: &str, id: &str) -> Result<Option<Message>>;
     /// A user's conversations whose title or any message contains `text` (case-insensitive
     /// for ASCII), most recently updated first, paged like [`Store::list_conversations`].
     async fn search_conversations(
         &self,
         user_id: &str,
         text: &str,
-        page: Page,
+        page: &CursorPage,
     ) -> Result<Vec<Conversation>>;
     /// Deletes the messages numbered `from_seq` and later (to regenerate or edit a turn),
     /// and the rolling summary if it covered any of them. Returns how many messages went;
@@ -107,4 +122,22 @@ pub trait Store:
         from_seq: i64,
         at_ms: i64,
     ) -> Result<u64>;
+
+    // Feedback on answers
+    /// Rates an assistant message of one of `feedback.user_id`'s conversations, or changes
+    /// the rating and comment given before (one per message and user). The conversation and
+    /// the model are the message's. [`StoreError::NotFound`] when the message is not an
+    /// assistant message of a conversation of that user.
+    async fn put_feedback(&self, feedback: &NewFeedback) -> Result<Feedback>;
+    /// Takes back a user's feedback on a message; false when they had given none.
+    async fn delete_feedback(&self, user_id: &str, message_id: &str) -> Result<bool>;
+    /// The feedback a user gave on the messages of one conversation.
+    async fn conversation_feedback(
+        &self,
+        user_id: &str,
+        conversation_id: &str,
+    ) -> Result<Vec<Feedback>>;
+    /// Everyone's feedback (for admins and exports), most recently changed first, with the
+    /// rated answer and the prompt before it.
+    async fn list_feedback(&self, query: &FeedbackQuery) -> Result<Vec<FeedbackEntry>>;
 }

@@ -123,6 +123,19 @@ pub struct UsageQuery {
     pub group_by: UsageGroup,
 }
 
+/// Which usage records to read: `from_ms <= at < to_ms`, optionally one user's or one
+/// model's. With `before_id`, records at exactly `to_ms` whose id sorts before it are read
+/// too: `(to_ms, before_id)` is then a cursor, the last record of the previous page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UsageFilter {
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    pub before_id: Option<String>,
+    pub user_id: Option<String>,
+    pub model: Option<String>,
+    pub limit: u32,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UsageRow {
     /// The value of the grouping column (a day, a model, a key id or a user id).
@@ -153,6 +166,23 @@ pub struct Page {
     pub before: Option<i64>,
 }
 
+/// A place in a list sorted newest first by a time, ties broken by id (descending). A page
+/// after it holds the items with an earlier time, or the same time and a smaller id, so items
+/// that share a millisecond (an import, a burst) are never skipped, unlike a [`Page`] bound
+/// by time alone. `id: ""` keeps exactly what [`Page::before`] keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub at: i64,
+    pub id: String,
+}
+
+/// At most `limit` items after `after` (from the newest when `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CursorPage {
+    pub limit: u32,
+    pub after: Option<Cursor>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMessage {
     pub id: String,
@@ -176,4 +206,78 @@ pub struct Message {
     pub prompt_tokens: Option<u32>,
     pub completion_tokens: Option<u32>,
     pub created_at: i64,
+}
+
+/// A person's verdict on an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rating {
+    Up,
+    Down,
+}
+
+impl Rating {
+    /// As stored: +1 or -1.
+    pub fn score(self) -> i64 {
+        match self {
+            Rating::Up => 1,
+            Rating::Down => -1,
+        }
+    }
+
+    pub fn from_score(score: i64) -> Option<Rating> {
+        match score {
+            1 => Some(Rating::Up),
+            -1 => Some(Rating::Down),
+            _ => None,
+        }
+    }
+}
+
+/// Thumbs up or down, with an optional comment, that a user gave an assistant message of one
+/// of their conversations: one per message and user. The model that wrote the answer is kept
+/// with it, so feedback can be grouped by model without reading the messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Feedback {
+    pub id: String,
+    pub message_id: String,
+    pub conversation_id: String,
+    pub user_id: String,
+    pub rating: Rating,
+    pub comment: Option<String>,
+    pub model: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Feedback to give, or to change: a second one for the same message and user replaces the
+/// rating and comment of the first (its id and `created_at` stay).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFeedback {
+    pub id: String,
+    pub message_id: String,
+    pub user_id: String,
+    pub rating: Rating,
+    pub comment: Option<String>,
+    pub at: i64,
+}
+
+/// Which feedback to list (everyone's), newest change first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedbackQuery {
+    pub rating: Option<Rating>,
+    pub model: Option<String>,
+    pub page: CursorPage,
+}
+
+/// Feedback with what it is about: the rated answer, the user's message just before it and
+/// the conversation's system prompt, the example a fine-tuning or evaluation set is made of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackEntry {
+    #[serde(flatten)]
+    pub feedback: Feedback,
+    pub answer: String,
+    /// `None` when the answer has no user message before it.
+    pub prompt: Option<String>,
+    pub system_prompt: Option<String>,
 }

@@ -1,24 +1,33 @@
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
-import { ApiError, get, patch, post, postStream } from "../api";
+import { ApiError, del, get, patch, post, postStream, put } from "../api";
 import { useSession } from "../session";
 import { errorText, useTitle } from "../util";
 import { ConversationList } from "./chat/list";
 import { Citation, Message, MessageItem, StreamingItem } from "./chat/message";
 import { SourceDialog } from "./chat/source";
-import { Composer } from "./chat/composer";
+import { Composer, Draft } from "./chat/composer";
 import { CollectionPicker } from "./chat/collections";
+import { Feedback, Rating } from "./chat/feedback";
+import { Starters, WritingMode } from "./chat/starters";
 import { MenuIcon, PlusIcon } from "../icons";
 
 type Conversation = {
   id: string;
   title: string;
   model: string | null;
+  system_prompt: string | null;
   collections: string[];
   messages: Message[];
 };
 
 type Streaming = { text: string; citations: Citation[] };
+
+/**
+ * Messages shown at a time from the end of a long conversation; scrolling to the top (or the
+ * button there) shows as many more. A 500-message conversation opens as fast as a short one.
+ */
+const WINDOW = 100;
 
 export function Chat({ id }: { path?: string; id?: string }) {
   const { session } = useSession();
@@ -33,6 +42,14 @@ export function Chat({ id }: { path?: string; id?: string }) {
   const [source, setSource] = useState<Citation | null>(null);
   const [listOpen, setListOpen] = useState(false);
   const [listVersion, setListVersion] = useState(0);
+  // A new conversation's writing mode (its system prompt), and text for the message box.
+  const [mode, setMode] = useState<WritingMode | null>(null);
+  const [draft, setDraft] = useState<Draft | null>(null);
+  // The first message shown (see WINDOW); `anchor` keeps the view still while more appear.
+  const [start, setStart] = useState(0);
+  const anchor = useRef<number | null>(null);
+  const settled = useRef(false);
+  const earlier = useRef<HTMLButtonElement>(null);
   const abort = useRef<AbortController | null>(null);
   // The conversation this page just created and is streaming into: not reloaded on route.
   const created = useRef<string | null>(null);
@@ -52,6 +69,8 @@ export function Chat({ id }: { path?: string; id?: string }) {
     if (!id) {
       setConversation(null);
       setLoadError("");
+      setMode(null);
+      setStart(0);
       return;
     }
     if (created.current === id) return;
@@ -59,16 +78,37 @@ export function Chat({ id }: { path?: string; id?: string }) {
   }, [id]);
 
   async function load(conversationId: string) {
+    const reopened = conversation?.id === conversationId;
+    if (!reopened) settled.current = false;
     try {
       const c = await get<Conversation>(`/api/conversations/${conversationId}`);
       setConversation(c);
+      if (!reopened) setStart(Math.max(0, c.messages.length - WINDOW));
       if (c.model) setModel(c.model);
       setLoadError("");
-      requestAnimationFrame(() => scrollToEnd(true));
+      requestAnimationFrame(() => settleAtEnd());
     } catch (err) {
       setConversation(null);
       setLoadError(err instanceof ApiError && err.status === 404 ? "This conversation does not exist." : errorText(err));
     }
+  }
+
+  /**
+   * Opens at the end, and stays there while the last messages settle (code blocks, tables and
+   * fonts can change their height after the first layout): follows the end until it stays
+   * put, for half a second at most.
+   */
+  function settleAtEnd(frames = 0) {
+    const el = scroller.current;
+    if (!el) return;
+    const height = el.scrollHeight;
+    el.scrollTop = height;
+    // A frame later the messages now on screen have their real heights.
+    requestAnimationFrame(() => {
+      const moved = el.scrollHeight !== height || el.scrollHeight - el.scrollTop - el.clientHeight > 1;
+      if (moved && frames < 30) settleAtEnd(frames + 1);
+      else settled.current = true;
+    });
   }
 
   function scrollToEnd(force = false) {
@@ -87,9 +127,12 @@ export function Chat({ id }: { path?: string; id?: string }) {
         const c = await post<Conversation>("/api/conversations", {
           title: content.trim().slice(0, 60) || "New conversation",
           model: model || undefined,
+          system_prompt: mode?.prompt,
           collections: pendingCollections.length ? pendingCollections : undefined,
         });
         current = { ...c, messages: [] };
+        setMode(null);
+        setStart(0);
         created.current = c.id;
         route(`/chat/${c.id}`);
       } catch (err) {
@@ -202,7 +245,61 @@ export function Chat({ id }: { path?: string; id?: string }) {
     }
   }
 
+  /** Gives, changes (`rating`) or takes back (`null`) the reader's feedback on an answer. */
+  async function rate(message: Message, rating: Rating | null, comment: string | null) {
+    if (!conversation) return;
+    const path = `/api/conversations/${conversation.id}/messages/${message.id}/feedback`;
+    setError("");
+    try {
+      let feedback: Feedback | null = null;
+      if (rating) {
+        const f = await put<Feedback>(path, { rating, comment: comment ?? undefined });
+        feedback = { rating: f.rating, comment: f.comment, updated_at: f.updated_at };
+      } else {
+        await del(path);
+      }
+      setConversation(
+        (c) => c && { ...c, messages: c.messages.map((m) => (m.id === message.id ? { ...m, feedback } : m)) },
+      );
+    } catch (err) {
+      setError(errorText(err));
+      throw err;
+    }
+  }
+
   const messages = conversation?.messages ?? [];
+  // Never more than WINDOW hidden at the end, whatever was added or cut since.
+  const first = Math.min(start, Math.max(0, messages.length - WINDOW));
+  const visible = first > 0 ? messages.slice(first) : messages;
+
+  function showEarlier() {
+    const el = scroller.current;
+    if (el) anchor.current = el.scrollHeight - el.scrollTop;
+    setStart(Math.max(0, first - WINDOW));
+  }
+
+  // What was on screen stays there when earlier messages appear above it.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el && anchor.current !== null) el.scrollTop = el.scrollHeight - anchor.current;
+    anchor.current = null;
+  }, [first]);
+
+  // Reaching the top shows more by itself (once the conversation has opened at its end).
+  useEffect(() => {
+    const target = earlier.current;
+    const root = scroller.current;
+    if (!target || !root) return;
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (settled.current && entries.some((e) => e.isIntersecting)) latest.current.showEarlier();
+      },
+      { root },
+    );
+    observer.observe(target);
+    return () => observer.disconnect();
+  }, [first > 0, conversation?.id]);
+
   const lastAssistant = useMemo(
     () => [...messages].reverse().find((m) => m.role === "assistant")?.id,
     [messages],
@@ -214,8 +311,8 @@ export function Chat({ id }: { path?: string; id?: string }) {
   }
 
   // Memoised messages keep the callbacks of their first render; these reach the latest.
-  const latest = useRef({ send, regenerate, openCitation });
-  latest.current = { send, regenerate, openCitation };
+  const latest = useRef({ send, regenerate, openCitation, rate, showEarlier });
+  latest.current = { send, regenerate, openCitation, rate, showEarlier };
 
   return (
     <div class={`chat ${listOpen ? "list-open" : ""}`}>
@@ -261,9 +358,21 @@ export function Chat({ id }: { path?: string; id?: string }) {
             <div class="empty">
               <h3>What can I help with?</h3>
               <p class="muted">Answers stream as they are written. Attach knowledge collections to ground them with citations.</p>
+              <Starters mode={mode} onMode={setMode} onFill={(text) => setDraft({ text })} />
             </div>
           )}
-          {messages.map((m) => (
+          {conversation?.system_prompt && (
+            <details class="instructions">
+              <summary>Instructions for this conversation</summary>
+              <p>{conversation.system_prompt}</p>
+            </details>
+          )}
+          {first > 0 && (
+            <button type="button" class="link earlier" ref={earlier} onClick={showEarlier}>
+              Show earlier messages ({first})
+            </button>
+          )}
+          {visible.map((m) => (
             <MessageItem
               key={m.id}
               message={m}
@@ -272,6 +381,7 @@ export function Chat({ id }: { path?: string; id?: string }) {
               onEdit={(content) => latest.current.send(content, m)}
               onRegenerate={() => latest.current.regenerate()}
               onCite={(n) => latest.current.openCitation(m, n)}
+              onFeedback={(rating, comment) => latest.current.rate(m, rating, comment)}
             />
           ))}
           {streaming && <StreamingItem text={streaming.text} citations={streaming.citations} onCite={(n) => {
@@ -284,7 +394,7 @@ export function Chat({ id }: { path?: string; id?: string }) {
             </p>
           )}
         </div>
-        <Composer busy={streaming !== null} onSend={(text) => send(text)} onStop={stop} />
+        <Composer busy={streaming !== null} draft={draft} onSend={(text) => send(text)} onStop={stop} />
       </section>
       {source && <SourceDialog citation={source} onClose={() => setSource(null)} />}
     </div>

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use cairn_store::{Conversation, Message, NewMessage, Page};
+use cairn_store::{Conversation, Cursor, CursorPage, Message, NewMessage};
 use cairn_types::Role;
 use futures::StreamExt;
 use serde::Deserialize;
@@ -28,6 +28,11 @@ use crate::telemetry::RequestId;
 use crate::util::{new_id, now_ms};
 
 const MAX_TITLE_CHARS: usize = 200;
+/// Most messages a conversation may be imported with.
+const MAX_IMPORTED_MESSAGES: usize = 5_000;
+const MAX_MODEL_NAME_CHARS: usize = 200;
+/// A title made from the first question is cut here.
+const DERIVED_TITLE_CHARS: usize = 60;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -38,6 +43,98 @@ pub struct CreateConversation {
     /// Knowledge collections the answers are grounded in.
     #[serde(default)]
     collections: Option<Vec<String>>,
+    /// The turns it starts with: a chat imported from elsewhere (or exported from here).
+    #[serde(default)]
+    messages: Vec<ImportedMessage>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportedMessage {
+    role: ImportedRole,
+    content: String,
+    /// The model that wrote an assistant's turn, as a label (it need not be served here).
+    #[serde(default)]
+    model: Option<String>,
+}
+
+/// The system prompt is the conversation's own `system_prompt`, not a turn.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ImportedRole {
+    User,
+    Assistant,
+}
+
+/// Checks imported turns and makes them messages, all stamped `now`.
+fn imported_messages(
+    conversation_id: &str,
+    input: Vec<ImportedMessage>,
+    now: i64,
+) -> Result<Vec<NewMessage>, ApiError> {
+    if input.len() > MAX_IMPORTED_MESSAGES {
+        return Err(ApiError::invalid(
+            format!("at most {MAX_IMPORTED_MESSAGES} messages can be imported"),
+            Some("messages"),
+        ));
+    }
+    input
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| {
+            if m.content.trim().is_empty() {
+                return Err(ApiError::invalid(
+                    format!("message {i} has no content"),
+                    Some(&format!("messages[{i}].content")),
+                ));
+            }
+            let role = match m.role {
+                ImportedRole::User => Role::User,
+                ImportedRole::Assistant => Role::Assistant,
+            };
+            let model = match (role, m.model) {
+                (_, None) => None,
+                (Role::Assistant, Some(model))
+                    if !model.trim().is_empty()
+                        && model.chars().count() <= MAX_MODEL_NAME_CHARS =>
+                {
+                    Some(model)
+                }
+                (Role::Assistant, Some(_)) => {
+                    return Err(ApiError::invalid(
+                        format!("a model name has 1 to {MAX_MODEL_NAME_CHARS} characters"),
+                        Some(&format!("messages[{i}].model")),
+                    ));
+                }
+                (_, Some(_)) => {
+                    return Err(ApiError::invalid(
+                        "only an assistant's message names a model",
+                        Some(&format!("messages[{i}].model")),
+                    ));
+                }
+            };
+            Ok(NewMessage {
+                id: new_id(),
+                conversation_id: conversation_id.to_string(),
+                role: role.as_str().into(),
+                content: m.content,
+                model,
+                prompt_tokens: None,
+                completion_tokens: None,
+                created_at: now,
+            })
+        })
+        .collect()
+}
+
+/// "New conversation", or the start of the first question of an imported one.
+fn default_title(messages: &[NewMessage]) -> String {
+    messages
+        .iter()
+        .find(|m| m.role == Role::User.as_str())
+        .and_then(|m| m.content.lines().map(str::trim).find(|l| !l.is_empty()))
+        .map(|line| line.chars().take(DERIVED_TITLE_CHARS).collect::<String>())
+        .unwrap_or_else(|| "New conversation".into())
 }
 
 /// Most collections a conversation may be grounded in.
@@ -75,9 +172,12 @@ pub async fn create(
     principal: Principal,
     ApiJson(input): ApiJson<CreateConversation>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let id = new_id();
+    let now = now_ms();
+    let messages = imported_messages(&id, input.messages, now)?;
     let title = match input.title {
         Some(t) => check_title(&t)?,
-        None => "New conversation".into(),
+        None => default_title(&messages),
     };
     if let Some(model) = &input.model {
         let tier = app.tier_of(&principal.user.tier)?;
@@ -93,9 +193,8 @@ pub async fn create(
         Some(ids) => check_collections(&app, &principal, ids).await?,
         None => Vec::new(),
     };
-    let now = now_ms();
     let conversation = Conversation {
-        id: new_id(),
+        id,
         user_id: principal.user.id.clone(),
         title,
         model: input.model,
@@ -103,7 +202,14 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    app.store.create_conversation(&conversation).await?;
+    let messages = if messages.is_empty() {
+        app.store.create_conversation(&conversation).await?;
+        Vec::new()
+    } else {
+        app.store
+            .import_conversation(&conversation, &messages)
+            .await?
+    };
     if !collections.is_empty() {
         app.store
             .set_conversation_collections(&conversation.id, &collections)
@@ -111,6 +217,7 @@ pub async fn create(
     }
     let mut value = json!(conversation);
     value["collections"] = json!(collections);
+    value["messages"] = json!(messages);
     Ok((StatusCode::CREATED, Json(value)))
 }
 
@@ -121,6 +228,9 @@ pub struct ListParams {
     /// Only conversations updated before this time (unix ms): the `next_before` of the
     /// previous page.
     before: Option<i64>,
+    /// With `before`: also those updated at that time whose id is smaller (the
+    /// `next_before_id` of the previous page), so none are skipped.
+    before_id: Option<String>,
     /// Only conversations whose title or messages contain this text.
     q: Option<String>,
 }
@@ -131,26 +241,33 @@ pub async fn list(
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = params.limit.unwrap_or(50).clamp(1, 200);
-    let page = Page {
+    let page = CursorPage {
         limit: limit + 1,
-        before: params.before,
+        after: super::page::cursor(params.before, params.before_id)?,
     };
     let items = match params.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         Some(q) => {
             app.store
-                .search_conversations(&principal.user.id, q, page)
+                .search_conversations(&principal.user.id, q, &page)
                 .await?
         }
         None => {
             app.store
-                .list_conversations(&principal.user.id, page)
+                .list_conversations(&principal.user.id, &page)
                 .await?
         }
     };
-    Ok(super::page::page(items, limit, |c| c.updated_at))
+    Ok(super::page::cursor_page(items, limit, |c| Cursor {
+        at: c.updated_at,
+        id: c.id.clone(),
+    }))
 }
 
-async fn owned(app: &AppState, principal: &Principal, id: &str) -> Result<Conversation, ApiError> {
+pub(super) async fn owned(
+    app: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> Result<Conversation, ApiError> {
     app.store
         .get_conversation(&principal.user.id, id)
         .await?
@@ -170,12 +287,23 @@ pub async fn read(
         .await?
         .into_iter()
         .collect();
+    // The caller's own thumbs up or down on each answer, so a page shows them after a reload.
+    let feedback: std::collections::HashMap<String, Value> = app
+        .store
+        .conversation_feedback(&principal.user.id, &conversation.id)
+        .await?
+        .into_iter()
+        .map(|f| (f.message_id.clone(), super::feedback::summary(&f)))
+        .collect();
     let messages: Vec<Value> = messages
         .into_iter()
         .map(|m| {
             let mut value = json!(m);
             if let Some(c) = citations.get(&m.id) {
                 value["citations"] = c.clone();
+            }
+            if let Some(f) = feedback.get(&m.id) {
+                value["feedback"] = f.clone();
             }
             value
         })

@@ -5,7 +5,9 @@ mod admin;
 mod articles;
 mod collections;
 mod conversations;
+mod dashboard;
 mod documents;
+mod feedback;
 mod health;
 mod invitations;
 mod keys;
@@ -22,7 +24,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -62,6 +64,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/conversations/{id}/messages",
             post(conversations::post_message),
+        )
+        .route(
+            "/api/conversations/{id}/messages/{message_id}/feedback",
+            put(feedback::put).delete(feedback::delete),
         )
         // Platform API: knowledge
         .route(
@@ -149,11 +155,16 @@ pub fn router(state: AppState) -> Router {
             get(admin::list_keys).post(admin::create_key),
         )
         .route("/api/admin/keys/{id}", delete(admin::revoke_key))
+        .route("/api/admin/dashboard", get(dashboard::series))
+        .route("/api/admin/requests", get(dashboard::requests))
+        .route("/api/admin/providers", get(dashboard::providers))
+        .route("/api/admin/tiers", get(dashboard::tiers))
         .route(
             "/api/admin/invitations",
             get(invitations::list).post(invitations::create),
         )
         .route("/api/admin/invitations/{id}", delete(invitations::revoke))
+        .route("/api/admin/feedback", get(feedback::admin_list))
         // Operations
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

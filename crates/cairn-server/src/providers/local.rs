@@ -50,6 +50,18 @@ impl ModelState {
     }
 }
 
+/// One local model as the dashboard shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ModelHealth {
+    pub name: String,
+    /// `waiting`, `downloading`, `loading`, `ready`, `unsupported` or `failed`.
+    pub state: &'static str,
+    /// In words, with the reason of a failure.
+    pub detail: String,
+    /// Requests waiting for a free sequence (chat models that are ready).
+    pub queued: Option<usize>,
+}
+
 pub struct LocalProvider {
     name: String,
     config: LocalProviderConfig,
@@ -118,6 +130,30 @@ impl LocalProvider {
                     ModelState::Pending | ModelState::Pulling | ModelState::Loading
                 );
                 (name.clone(), state.describe(), settled)
+            })
+            .collect()
+    }
+
+    /// Every local model's state, for the admin dashboard.
+    pub fn health(&self) -> Vec<ModelHealth> {
+        let models = self.models.lock().unwrap_or_else(|p| p.into_inner());
+        models
+            .iter()
+            .map(|(name, state)| ModelHealth {
+                name: name.clone(),
+                state: match state {
+                    ModelState::Pending => "waiting",
+                    ModelState::Pulling => "downloading",
+                    ModelState::Loading => "loading",
+                    ModelState::Ready(_) | ModelState::ReadyEmbeddings(_) => "ready",
+                    ModelState::Unsupported => "unsupported",
+                    ModelState::Failed(_) => "failed",
+                },
+                detail: state.describe(),
+                queued: match state {
+                    ModelState::Ready(engine) => Some(engine.queued()),
+                    _ => None,
+                },
             })
             .collect()
     }

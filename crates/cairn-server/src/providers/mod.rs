@@ -11,7 +11,7 @@ use std::pin::Pin;
 use futures::Stream;
 use serde_json::Value;
 
-pub use local::LocalProvider;
+pub use local::{LocalProvider, ModelHealth};
 pub use openai_compat::OpenAiProvider;
 
 use crate::config::ProviderConfig;

@@ -24,6 +24,7 @@ pub struct OpenAiProvider {
     /// Parsed once: building and parsing the URL on every call shows up in profiles.
     chat_url: reqwest::Url,
     embeddings_url: reqwest::Url,
+    models_url: reqwest::Url,
     api_key: Option<String>,
     timeouts: UpstreamTimeouts,
 }
@@ -41,6 +42,7 @@ impl OpenAiProvider {
             client,
             chat_url: reqwest::Url::parse(&format!("{}/chat/completions", config.base_url))?,
             embeddings_url: reqwest::Url::parse(&format!("{}/embeddings", config.base_url))?,
+            models_url: reqwest::Url::parse(&format!("{}/models", config.base_url))?,
             api_key: config.api_key.clone(),
             timeouts: config.timeouts,
         })
@@ -66,6 +68,22 @@ impl OpenAiProvider {
             return Err(self.status_error(response).await);
         }
         Ok((response, started))
+    }
+
+    /// Asks the upstream for its model list (`GET /models`) within `wait`: how long it took,
+    /// or why it failed.
+    pub async fn probe(&self, wait: Duration) -> Result<Duration, String> {
+        let started = Instant::now();
+        let mut request = self.client.get(self.models_url.clone());
+        if let Some(key) = &self.api_key {
+            request = request.bearer_auth(key);
+        }
+        match tokio::time::timeout(wait, request.send()).await {
+            Err(_) => Err(format!("no answer within {} s", wait.as_secs_f32())),
+            Ok(Err(err)) => Err(self.transport_error(&err).to_string()),
+            Ok(Ok(response)) if response.status().is_success() => Ok(started.elapsed()),
+            Ok(Ok(response)) => Err(format!("HTTP {}", response.status())),
+        }
     }
 
     pub async fn chat(&self, body: Value, stream: bool) -> Result<ChatReply, ApiError> {

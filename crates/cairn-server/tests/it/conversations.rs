@@ -196,3 +196,147 @@ async fn conversation_lists_page_by_update_time() {
     assert_eq!(titles(&rest), ["c2", "c1", "c0"]);
     assert_eq!(rest["has_more"], false);
 }
+
+#[tokio::test]
+async fn a_conversation_is_imported_with_its_turns_and_continues() {
+    let s = TestServer::start().await;
+    let (_, key) = s.user("free").await;
+    let created = s
+        .post(
+            "/api/conversations",
+            &key,
+            &json!({
+                "system_prompt": "You are terse.",
+                "messages": [
+                    { "role": "user", "content": "\n  Where is Lisbon?\nAnd why?" },
+                    { "role": "assistant", "content": "Portugal.", "model": "elsewhere-7b" },
+                    { "role": "user", "content": "Thanks" },
+                    { "role": "assistant", "content": "You're welcome." },
+                ],
+            }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    // Untitled: named after the first question.
+    assert_eq!(created["title"], "Where is Lisbon?");
+    let stored = created["messages"].as_array().unwrap();
+    assert_eq!(stored.len(), 4);
+    assert_eq!(stored[1]["model"], "elsewhere-7b");
+    let id = created["id"].as_str().unwrap();
+
+    let read: Value = s.get_json(&format!("/api/conversations/{id}"), &key).await;
+    assert_eq!(read["messages"], created["messages"]);
+    let seqs: Vec<i64> = stored.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, [1, 2, 3, 4]);
+
+    // The next turn follows them, and the model sees them.
+    let turn: Value = s
+        .post_json(
+            &format!("/api/conversations/{id}/messages"),
+            &key,
+            &json!({ "content": "And Porto?", "stream": false }),
+        )
+        .await;
+    assert_eq!(turn["user_message"]["seq"], 5);
+    let sent = s.upstream.last_request();
+    let sent = sent["messages"].as_array().unwrap();
+    assert_eq!(sent.len(), 6);
+    assert_eq!(sent[0]["content"], "You are terse.");
+    assert_eq!(sent[2]["content"], "Portugal.");
+}
+
+#[tokio::test]
+async fn an_import_is_checked_whole_before_anything_is_stored() {
+    let s = TestServer::start().await;
+    let (_, key) = s.user("free").await;
+    let user = |c: &str| json!({ "role": "user", "content": c });
+    for (messages, param) in [
+        (
+            json!([{ "role": "system", "content": "x" }]),
+            "messages[0].role",
+        ),
+        (json!([user("hi"), user("  ")]), "messages[1].content"),
+        (
+            json!([{ "role": "user", "content": "hi", "model": "m" }]),
+            "messages[0].model",
+        ),
+        (
+            json!([{ "role": "assistant", "content": "hi", "model": "" }]),
+            "messages[0].model",
+        ),
+        (json!([{ "role": "user" }]), "messages[0]"),
+    ] {
+        let error = expect_error(
+            s.post("/api/conversations", &key, &json!({ "messages": messages }))
+                .send()
+                .await
+                .unwrap(),
+            400,
+            "invalid_value",
+        )
+        .await;
+        assert_eq!(error["error"]["param"], param, "{error}");
+    }
+    let too_many: Vec<Value> = (0..5_001).map(|_| user("hi")).collect();
+    expect_error(
+        s.post("/api/conversations", &key, &json!({ "messages": too_many }))
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "invalid_value",
+    )
+    .await;
+    let list: Value = s.get_json("/api/conversations", &key).await;
+    assert_eq!(list["data"], json!([]));
+}
+
+#[tokio::test]
+async fn conversation_pages_carry_a_cursor_that_skips_none() {
+    let s = TestServer::start().await;
+    let (_, key) = s.user("free").await;
+    for i in 0..7 {
+        s.post(
+            "/api/conversations",
+            &key,
+            &json!({ "title": format!("c{i}") }),
+        )
+        .send()
+        .await
+        .unwrap();
+    }
+    let mut titles = Vec::new();
+    let mut next = "/api/conversations?limit=3".to_string();
+    loop {
+        let page: Value = s.get_json(&next, &key).await;
+        titles.extend(
+            page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["title"].as_str().unwrap().to_string()),
+        );
+        if page["has_more"] == false {
+            assert_eq!(page["next_before_id"], Value::Null);
+            break;
+        }
+        next = format!(
+            "/api/conversations?limit=3&before={}&before_id={}",
+            page["next_before"],
+            page["next_before_id"].as_str().unwrap()
+        );
+    }
+    assert_eq!(titles, ["c6", "c5", "c4", "c3", "c2", "c1", "c0"]);
+    expect_error(
+        s.get("/api/conversations?before_id=abc", &key)
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "invalid_value",
+    )
+    .await;
+}

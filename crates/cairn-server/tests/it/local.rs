@@ -23,31 +23,11 @@ async fn server() -> TestServer {
     })
     .await;
     s.app.start_background();
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    loop {
-        let ready = s
-            .client
-            .get(format!("{}/readyz", s.url))
-            .send()
-            .await
-            .unwrap();
-        let body: Value = ready.json().await.unwrap();
-        if body["local_models"]["smollm2-135m"] == "ready" {
-            return s;
-        }
-        assert!(
-            !body["local_models"]["smollm2-135m"]
-                .as_str()
-                .unwrap_or_default()
-                .starts_with("failed"),
-            "{body}"
-        );
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the model did not load: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    s.wait_ready(Duration::from_secs(120), |body| {
+        body["local_models"]["smollm2-135m"] == "ready"
+    })
+    .await;
+    s
 }
 
 fn ask(text: &str, max_tokens: u32, stream: bool) -> Value {

@@ -1,7 +1,7 @@
 //! Constrained output through `/v1/chat/completions` with the real local models:
 //! `response_format` and a forced `tool_choice` become grammars the model cannot leave.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -33,20 +33,13 @@ async fn server() -> TestServer {
     })
     .await;
     s.app.start_background();
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        let body: Value = s.get_json("/readyz", "").await;
-        let models = &body["local_models"];
-        if ["smollm2-135m", "qwen2.5-coder-0.5b"]
+    s.wait_ready(Duration::from_secs(300), |body| {
+        ["smollm2-135m", "qwen2.5-coder-0.5b"]
             .iter()
-            .all(|m| models[m] == "ready")
-        {
-            return s;
-        }
-        assert!(!models.to_string().contains("failed"), "{body}");
-        assert!(Instant::now() < deadline, "the models did not load: {body}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+            .all(|m| body["local_models"][m] == "ready")
+    })
+    .await;
+    s
 }
 
 fn order_schema() -> Value {

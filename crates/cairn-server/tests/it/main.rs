@@ -3,8 +3,10 @@
 mod admin;
 mod articles;
 mod conversations;
+mod dashboard;
 mod durability;
 mod errors;
+mod feedback;
 mod gateway;
 mod hooks;
 mod knowledge;

@@ -532,26 +532,13 @@ pub async fn local_server(context_tokens: u32, extra_config: &str) -> (TestServe
     })
     .await;
     s.app.start_background();
-    let deadline = std::time::Instant::now() + Duration::from_secs(300);
-    loop {
-        let body: Value = s.get_json("/readyz", "").await;
-        let models = &body["local_models"];
-        if models
+    s.wait_ready(Duration::from_secs(300), |body| {
+        body["local_models"]
             .as_object()
             .is_some_and(|m| !m.is_empty() && m.values().all(|v| v == "ready"))
-        {
-            return (s, recorder);
-        }
-        assert!(
-            !models.to_string().contains("failed"),
-            "a local model failed: {body}"
-        );
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the models did not load: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    })
+    .await;
+    (s, recorder)
 }
 
 #[tokio::test]

@@ -259,7 +259,6 @@ impl TestServer {
             .multipart(form)
     }
 
-    /// GET, expecting a JSON body.
     /// Polls `/readyz` until `ready` says so; fails on anything reported as failed, or after
     /// `within`.
     pub async fn wait_ready(&self, within: std::time::Duration, ready: impl Fn(&Value) -> bool) {
@@ -289,6 +288,7 @@ impl TestServer {
         }
     }
 
+    /// GET, expecting a JSON body.
     pub async fn get_json(&self, path: &str, key: &str) -> Value {
         self.get(path, key)
             .send()

@@ -12,6 +12,7 @@
 //!   "the answer is <result>";
 //! - `up-writer`: asked for JSON by a schema (`response_format` json_schema), answers with
 //!   the smallest value the schema allows (texts made of words); otherwise as `up-echo`;
+//! - `GET /models`: the list of the names above (what a health probe asks);
 //! - `up-emb` (embeddings): a bag of hashed words, normalised, so texts that share words are
 //!   similar and texts that do not are orthogonal.
 
@@ -39,6 +40,7 @@ impl Upstream {
         let app = Router::new()
             .route("/v1/chat/completions", post(chat))
             .route("/v1/embeddings", post(embeddings))
+            .route("/v1/models", axum::routing::get(models))
             .with_state(upstream.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         upstream.addr = Some(listener.local_addr().unwrap());
@@ -152,6 +154,24 @@ fn chunk(model: &str, delta: Value, finish: Value) -> String {
         "choices": [{ "index": 0, "delta": delta, "finish_reason": finish }],
     });
     format!("data: {value}\n\n")
+}
+
+async fn models() -> Json<Value> {
+    let names = [
+        "up-echo",
+        "up-nousage",
+        "up-fail",
+        "up-slow",
+        "up-stall",
+        "up-tools",
+        "up-writer",
+        "up-emb",
+    ];
+    let data: Vec<Value> = names
+        .iter()
+        .map(|id| json!({ "id": id, "object": "model", "owned_by": "upstream" }))
+        .collect();
+    Json(json!({ "object": "list", "data": data }))
 }
 
 async fn chat(State(upstream): State<Upstream>, Json(body): Json<Value>) -> Response {

@@ -29,6 +29,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/0004_orchestration.sql"),
     ),
     (5, "web", include_str!("../../migrations/0005_web.sql")),
+    (
+        6,
+        "feedback",
+        include_str!("../../migrations/0006_feedback.sql"),
+    ),
+    (
+        7,
+        "usage_at",
+        include_str!("../../migrations/0007_usage_at.sql"),
+    ),
 ];
 
 #[derive(Debug)]

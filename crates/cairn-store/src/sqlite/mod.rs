@@ -4,6 +4,7 @@
 //! them a single connection turns lock contention (and `SQLITE_BUSY` on read-to-write
 //! upgrades) into an orderly queue, while readers proceed in parallel under WAL.
 
+mod feedback;
 mod knowledge;
 mod memory;
 mod migrations;
@@ -22,11 +23,13 @@ use sqlx::{Row, SqlitePool as Pool};
 use crate::records::*;
 use crate::{Result, Store, StoreError};
 use rows::{
-    api_key_from_row, conversation_from_row, message_from_row, org_from_row, user_from_row,
+    api_key_from_row, conversation_from_row, message_from_row, org_from_row, usage_from_row,
+    user_from_row,
 };
 
 const READERS: u32 = 4;
 const USAGE_ROWS_PER_STATEMENT: usize = 500;
+const MESSAGE_ROWS_PER_STATEMENT: usize = 500;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct SqliteStore {
@@ -295,6 +298,26 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn list_usage(&self, filter: &UsageFilter) -> Result<Vec<UsageRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, at, day, request_id, user_id, key_id, org_id, route, model, provider, \
+             status, stream, prompt_tokens, completion_tokens, cost_nanos, latency_ms, ttft_ms \
+             FROM usage WHERE (?1 IS NULL OR at >= ?1) \
+             AND (?2 IS NULL OR at < ?2 OR (at = ?2 AND id < ?6)) \
+             AND (?3 IS NULL OR user_id = ?3) AND (?4 IS NULL OR model = ?4) \
+             ORDER BY at DESC, id DESC LIMIT ?5",
+        )
+        .bind(filter.from_ms)
+        .bind(filter.to_ms)
+        .bind(&filter.user_id)
+        .bind(&filter.model)
+        .bind(filter.limit)
+        .bind(&filter.before_id)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(usage_from_row).collect()
+    }
+
     async fn user_tokens_since(&self, user_id: &str, since_ms: i64) -> Result<u64> {
         let n: Option<i64> = sqlx::query_scalar(
             "SELECT SUM(prompt_tokens + completion_tokens) FROM usage WHERE user_id = ? AND at >= ?",
@@ -324,13 +347,82 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn list_conversations(&self, user_id: &str, page: Page) -> Result<Vec<Conversation>> {
+    async fn import_conversation(
+        &self,
+        c: &Conversation,
+        messages: &[NewMessage],
+    ) -> Result<Vec<Message>> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO conversations (id, user_id, title, model, system_prompt, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&c.id)
+        .bind(&c.user_id)
+        .bind(&c.title)
+        .bind(&c.model)
+        .bind(&c.system_prompt)
+        .bind(c.created_at)
+        .bind(c.updated_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| unique_violation(e, "conversation"))?;
+        let stored: Vec<Message> = messages
+            .iter()
+            .zip(1..)
+            .map(|(m, seq)| Message {
+                id: m.id.clone(),
+                conversation_id: c.id.clone(),
+                seq,
+                role: m.role.clone(),
+                content: m.content.clone(),
+                model: m.model.clone(),
+                prompt_tokens: m.prompt_tokens,
+                completion_tokens: m.completion_tokens,
+                created_at: m.created_at,
+            })
+            .collect();
+        // Nine parameters a row: far below SQLite's 32,766 per statement.
+        for chunk in stored.chunks(MESSAGE_ROWS_PER_STATEMENT) {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO messages (id, conversation_id, seq, role, content, model, prompt_tokens, \
+                 completion_tokens, created_at) ",
+            );
+            insert.push_values(chunk, |mut row, m| {
+                row.push_bind(&m.id)
+                    .push_bind(&m.conversation_id)
+                    .push_bind(m.seq)
+                    .push_bind(&m.role)
+                    .push_bind(&m.content)
+                    .push_bind(&m.model)
+                    .push_bind(m.prompt_tokens)
+                    .push_bind(m.completion_tokens)
+                    .push_bind(m.created_at);
+            });
+            insert
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| unique_violation(e, "message"))?;
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn list_conversations(
+        &self,
+        user_id: &str,
+        page: &CursorPage,
+    ) -> Result<Vec<Conversation>> {
+        let (at, id) = cursor_binds(page);
         let rows = sqlx::query(
-            "SELECT * FROM conversations WHERE user_id = ?1 AND (?2 IS NULL OR updated_at < ?2) \
-             ORDER BY updated_at DESC, id DESC LIMIT ?3",
+            "SELECT * FROM conversations WHERE user_id = ?1 \
+             AND (?2 IS NULL OR updated_at < ?2 OR (updated_at = ?2 AND id < ?3)) \
+             ORDER BY updated_at DESC, id DESC LIMIT ?4",
         )
         .bind(user_id)
-        .bind(page.before)
+        .bind(at)
+        .bind(id)
         .bind(page.limit)
         .fetch_all(&self.reader)
         .await?;
@@ -417,11 +509,20 @@ impl Store for SqliteStore {
         rows.iter().map(message_from_row).collect()
     }
 
+    async fn get_message(&self, conversation_id: &str, id: &str) -> Result<Option<Message>> {
+        let row = sqlx::query("SELECT * FROM messages WHERE conversation_id = ? AND id = ?")
+            .bind(conversation_id)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(message_from_row).transpose()
+    }
+
     async fn search_conversations(
         &self,
         user_id: &str,
         text: &str,
-        page: Page,
+        page: &CursorPage,
     ) -> Result<Vec<Conversation>> {
         // LIKE with the caller's text as a literal: escape the wildcards.
         let pattern = format!(
@@ -430,17 +531,19 @@ impl Store for SqliteStore {
                 .replace('%', "\\%")
                 .replace('_', "\\_")
         );
+        let (at, id) = cursor_binds(page);
         let rows = sqlx::query(
             "SELECT c.* FROM conversations c WHERE c.user_id = ?1 \
-             AND (?2 IS NULL OR c.updated_at < ?2) \
+             AND (?2 IS NULL OR c.updated_at < ?2 OR (c.updated_at = ?2 AND c.id < ?5)) \
              AND (c.title LIKE ?4 ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m \
                   WHERE m.conversation_id = c.id AND m.content LIKE ?4 ESCAPE '\\')) \
              ORDER BY c.updated_at DESC, c.id DESC LIMIT ?3",
         )
         .bind(user_id)
-        .bind(page.before)
+        .bind(at)
         .bind(page.limit)
         .bind(pattern)
+        .bind(id)
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(conversation_from_row).collect()
@@ -482,6 +585,34 @@ impl Store for SqliteStore {
         .await?;
         tx.commit().await?;
         Ok(deleted)
+    }
+
+    async fn put_feedback(&self, feedback: &NewFeedback) -> Result<Feedback> {
+        feedback::put(self, feedback).await
+    }
+
+    async fn delete_feedback(&self, user_id: &str, message_id: &str) -> Result<bool> {
+        feedback::delete(self, user_id, message_id).await
+    }
+
+    async fn conversation_feedback(
+        &self,
+        user_id: &str,
+        conversation_id: &str,
+    ) -> Result<Vec<Feedback>> {
+        feedback::of_conversation(self, user_id, conversation_id).await
+    }
+
+    async fn list_feedback(&self, query: &FeedbackQuery) -> Result<Vec<FeedbackEntry>> {
+        feedback::list(self, query).await
+    }
+}
+
+/// The time and id of a cursor as query parameters (`NULL` and `""` without one).
+pub(super) fn cursor_binds(page: &CursorPage) -> (Option<i64>, &str) {
+    match &page.after {
+        Some(c) => (Some(c.at), c.id.as_str()),
+        None => (None, ""),
     }
 }
 

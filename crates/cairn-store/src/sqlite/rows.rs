@@ -73,3 +73,25 @@ pub(super) fn message_from_row(row: &SqliteRow) -> Result<Message> {
         created_at: row.try_get("created_at")?,
     })
 }
+
+pub(super) fn usage_from_row(row: &SqliteRow) -> Result<UsageRecord> {
+    Ok(UsageRecord {
+        id: row.try_get("id")?,
+        at: row.try_get("at")?,
+        day: row.try_get("day")?,
+        request_id: row.try_get("request_id")?,
+        user_id: row.try_get("user_id")?,
+        key_id: row.try_get("key_id")?,
+        org_id: row.try_get("org_id")?,
+        route: row.try_get("route")?,
+        model: row.try_get("model")?,
+        provider: row.try_get("provider")?,
+        status: row.try_get("status")?,
+        stream: row.try_get("stream")?,
+        prompt_tokens: row.try_get("prompt_tokens")?,
+        completion_tokens: row.try_get("completion_tokens")?,
+        cost_nanos: row.try_get("cost_nanos")?,
+        latency_ms: row.try_get("latency_ms")?,
+        ttft_ms: row.try_get("ttft_ms")?,
+    })
+}

@@ -90,6 +90,62 @@ async fn usage_replay_is_idempotent_and_groups_by_day() {
 }
 
 #[tokio::test]
+async fn usage_lists_a_window_newest_first_and_round_trips_every_field() {
+    let (_dir, s) = store().await;
+    let mut batch: Vec<UsageRecord> = (0..5)
+        .map(|i| {
+            let mut r = usage(&i.to_string(), if i % 2 == 0 { "u" } else { "v" }, "d", 200);
+            r.at = 1_000 + i64::from(i) * 100;
+            r
+        })
+        .collect();
+    batch[3].model = "medium".into();
+    batch[3].ttft_ms = None;
+    batch[3].stream = true;
+    s.insert_usage(&batch).await.unwrap();
+
+    let window = |from, to| UsageFilter {
+        from_ms: Some(from),
+        to_ms: Some(to),
+        limit: 100,
+        ..UsageFilter::default()
+    };
+    let ids = |rows: Vec<UsageRecord>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    // The window is half-open: 1100 is in, 1400 is out.
+    assert_eq!(
+        ids(s.list_usage(&window(1_100, 1_400)).await.unwrap()),
+        ["3", "2", "1"]
+    );
+    let mut by_user = window(0, i64::MAX);
+    by_user.user_id = Some("u".into());
+    assert_eq!(ids(s.list_usage(&by_user).await.unwrap()), ["4", "2", "0"]);
+    let mut by_model = window(0, i64::MAX);
+    by_model.model = Some("medium".into());
+    let medium = s.list_usage(&by_model).await.unwrap();
+    assert_eq!(medium, vec![batch[3].clone()]);
+    let mut newest = window(0, i64::MAX);
+    newest.limit = 2;
+    assert_eq!(ids(s.list_usage(&newest).await.unwrap()), ["4", "3"]);
+
+    // A cursor inside one millisecond: records at the same time page by id.
+    let same_ms: Vec<UsageRecord> = ["a", "b", "c"]
+        .iter()
+        .map(|id| {
+            let mut r = usage(id, "w", "d", 200);
+            r.at = 5_000;
+            r
+        })
+        .collect();
+    s.insert_usage(&same_ms).await.unwrap();
+    let mut after_c = window(0, 5_000);
+    after_c.before_id = Some("c".into());
+    assert_eq!(
+        ids(s.list_usage(&after_c).await.unwrap())[..3],
+        ["b", "a", "4"]
+    );
+}
+
+#[tokio::test]
 async fn messages_are_numbered_and_private_to_their_owner() {
     let (_dir, s) = store().await;
     s.create_user(&user("alice")).await.unwrap();

@@ -1,18 +1,37 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { useAutofocus } from "../../util";
 
-/** The message box: Enter sends, Shift+Enter starts a new line; Stop while answering. */
+/** Text to put in the box from outside (a template), once per distinct object. */
+export type Draft = { text: string };
+
+/**
+ * The message box: Enter sends, Shift+Enter starts a new line; Stop while answering. It keeps
+ * its own text, so typing re-renders only the box, never the conversation above it.
+ */
 export function Composer({
   busy,
+  draft,
   onSend,
   onStop,
 }: {
   busy: boolean;
+  draft?: Draft | null;
   onSend: (text: string) => void;
   onStop: () => void;
 }) {
   const [text, setText] = useState("");
   const box = useAutofocus<HTMLTextAreaElement>();
+
+  useEffect(() => {
+    if (!draft) return;
+    setText(draft.text);
+    const el = box.current;
+    if (el) {
+      el.focus();
+      // The cursor at the end, ready to add to it.
+      requestAnimationFrame(() => el.setSelectionRange(el.value.length, el.value.length));
+    }
+  }, [draft]);
 
   function submit(e?: Event) {
     e?.preventDefault();

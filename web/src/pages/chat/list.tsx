@@ -4,7 +4,15 @@ import { errorText, formatTime, useAutofocus } from "../../util";
 import { PencilIcon, TrashIcon } from "../../icons";
 
 type Item = { id: string; title: string; updated_at: number };
-type Page = { data: Item[]; has_more: boolean; next_before: number | null };
+type Page = { data: Item[]; has_more: boolean; next_before: number | null; next_before_id: string | null };
+/** Where the next page starts: after this time, and this id among those of the same time. */
+type Cursor = { before: number; before_id: string };
+
+function nextOf(page: Page): Cursor | null {
+  return page.has_more && page.next_before !== null
+    ? { before: page.next_before, before_id: page.next_before_id ?? "" }
+    : null;
+}
 
 const PAGE = 50;
 
@@ -26,17 +34,20 @@ export function ConversationList({
   onRenamed: (id: string, title: string) => void;
 }) {
   const [items, setItems] = useState<Item[]>([]);
-  const [next, setNext] = useState<number | null>(null);
+  const [next, setNext] = useState<Cursor | null>(null);
   const [query, setQuery] = useState("");
   const [error, setError] = useState("");
   const [renaming, setRenaming] = useState<string | null>(null);
   const sentinel = useRef<HTMLLIElement>(null);
   const loading = useRef(false);
 
-  function url(before: number | null) {
+  function url(after: Cursor | null) {
     const params = new URLSearchParams({ limit: String(PAGE) });
     if (query.trim()) params.set("q", query.trim());
-    if (before) params.set("before", String(before));
+    if (after) {
+      params.set("before", String(after.before));
+      if (after.before_id) params.set("before_id", after.before_id);
+    }
     return `/api/conversations?${params}`;
   }
 
@@ -44,7 +55,7 @@ export function ConversationList({
     try {
       const page = await get<Page>(url(null));
       setItems(page.data);
-      setNext(page.has_more ? page.next_before : null);
+      setNext(nextOf(page));
       setError("");
     } catch (err) {
       setError(errorText(err));
@@ -56,8 +67,11 @@ export function ConversationList({
     loading.current = true;
     try {
       const page = await get<Page>(url(next));
-      setItems((old) => [...old, ...page.data.filter((d) => !old.some((o) => o.id === d.id))]);
-      setNext(page.has_more ? page.next_before : null);
+      setItems((old) => {
+        const seen = new Set(old.map((o) => o.id));
+        return [...old, ...page.data.filter((d) => !seen.has(d.id))];
+      });
+      setNext(nextOf(page));
     } catch (err) {
       setError(errorText(err));
     } finally {

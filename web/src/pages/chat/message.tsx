@@ -2,6 +2,7 @@ import { memo } from "preact/compat";
 import { useState } from "preact/hooks";
 import { renderMarkdown } from "../../markdown";
 import { useAutofocus } from "../../util";
+import { Feedback, FeedbackButtons, Rating } from "./feedback";
 
 export type Citation = {
   index: number;
@@ -22,7 +23,14 @@ export type Message = {
   model?: string | null;
   created_at: number;
   citations?: Citation[];
+  /** The reader's own thumbs up or down, on an answer. */
+  feedback?: Feedback | null;
 };
+
+/** Stored on the server (not the one being written, nor a stopped one not yet stored). */
+export function isStored(m: Message): boolean {
+  return m.id !== "pending" && !m.id.startsWith("partial-");
+}
 
 function EditBox(props: {
   value: string;
@@ -63,6 +71,7 @@ type Props = {
   onEdit: (content: string) => void;
   onRegenerate: () => void;
   onCite: (n: number) => void;
+  onFeedback: (rating: Rating | null, comment: string | null) => Promise<void>;
 };
 
 /** One stored message. Memoised: a streaming answer re-renders only itself. */
@@ -73,6 +82,7 @@ export const MessageItem = memo(function MessageItem({
   onEdit,
   onRegenerate,
   onCite,
+  onFeedback,
 }: Props) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.content);
@@ -107,7 +117,7 @@ export const MessageItem = memo(function MessageItem({
         ) : (
           <>
             <div class="bubble">{message.content}</div>
-            {message.id !== "pending" && (
+            {isStored(message) && (
               <div class="actions">
                 <button
                   type="button"
@@ -141,6 +151,7 @@ export const MessageItem = memo(function MessageItem({
             Regenerate
           </button>
         )}
+        {isStored(message) && <FeedbackButtons feedback={message.feedback ?? null} onChange={onFeedback} />}
       </div>
     </article>
   );

@@ -265,9 +265,9 @@ async fn conversations_are_searched_by_title_and_content_of_their_owner_only() {
     conversation(&store, "c2", "alice", "Holidays", 2).await;
     conversation(&store, "c3", "bob", "rust for bob", 3).await;
     say(&store, "alice", "c2", "Is 100% of the RUST gone?", 4).await;
-    let page = Page {
+    let page = &CursorPage {
         limit: 10,
-        before: None,
+        after: None,
     };
     let ids = |v: Vec<Conversation>| v.into_iter().map(|c| c.id).collect::<Vec<_>>();
 
@@ -301,9 +301,12 @@ async fn conversations_are_searched_by_title_and_content_of_their_owner_only() {
             .unwrap()
             .is_empty()
     );
-    let before = Page {
+    let before = &CursorPage {
         limit: 10,
-        before: Some(4),
+        after: Some(Cursor {
+            at: 4,
+            id: String::new(),
+        }),
     };
     assert_eq!(
         ids(store
@@ -312,6 +315,80 @@ async fn conversations_are_searched_by_title_and_content_of_their_owner_only() {
             .unwrap()),
         ["c1"]
     );
+}
+
+#[tokio::test]
+async fn conversation_pages_skip_none_of_those_updated_in_the_same_millisecond() {
+    let (_dir, store) = store().await;
+    for id in ["c1", "c2", "c3", "c4", "c5"] {
+        conversation(&store, id, "alice", id, 7).await;
+    }
+    conversation(&store, "c0", "alice", "older", 6).await;
+    conversation(&store, "b1", "bob", "bob's", 7).await;
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .list_conversations("alice", &CursorPage { limit: 2, after })
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(Cursor {
+            at: last.updated_at,
+            id: last.id.clone(),
+        });
+        seen.extend(page.into_iter().map(|c| c.id));
+    }
+    assert_eq!(seen, ["c5", "c4", "c3", "c2", "c1", "c0"]);
+}
+
+#[tokio::test]
+async fn an_imported_conversation_is_numbered_in_order_in_one_write() {
+    let (_dir, store) = store().await;
+    let messages: Vec<NewMessage> = (0..1200)
+        .map(|i| NewMessage {
+            id: format!("m{i}"),
+            conversation_id: "ignored".into(),
+            role: if i % 2 == 0 { "user" } else { "assistant" }.into(),
+            content: format!("turn {i}"),
+            model: (i % 2 == 1).then(|| "small".to_string()),
+            prompt_tokens: None,
+            completion_tokens: None,
+            created_at: 5,
+        })
+        .collect();
+    let c = Conversation {
+        id: "c1".into(),
+        user_id: "alice".into(),
+        title: "imported".into(),
+        model: None,
+        system_prompt: None,
+        created_at: 5,
+        updated_at: 5,
+    };
+    let stored = store.import_conversation(&c, &messages).await.unwrap();
+    assert_eq!(stored.len(), 1200);
+    let listed = store.list_messages("c1").await.unwrap();
+    assert_eq!(listed, stored);
+    assert_eq!(listed[0].conversation_id, "c1");
+    assert_eq!((listed[0].seq, listed[1199].seq), (1, 1200));
+    assert_eq!(listed[1199].content, "turn 1199");
+    assert_eq!(store.get_message("c1", "m7").await.unwrap().unwrap().seq, 8);
+    assert_eq!(store.get_message("other", "m7").await.unwrap(), None);
+    // Numbering continues after the imported turns.
+    assert_eq!(say(&store, "alice", "c1", "next", 6).await.seq, 1201);
+
+    // Nothing is half-imported: a clashing message id leaves no conversation behind.
+    let clash = Conversation {
+        id: "c2".into(),
+        ..c
+    };
+    let err = store
+        .import_conversation(&clash, &messages[..3])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    assert_eq!(store.get_conversation("alice", "c2").await.unwrap(), None);
 }
 
 #[tokio::test]
