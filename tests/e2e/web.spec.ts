@@ -271,5 +271,5 @@ test("keyboard only: sign in and send a message", async ({ browser }) => {
   await expect(p.locator(".message.assistant.streaming")).toHaveCount(0, { timeout: 180_000 });
   await expect(p.locator(".message.assistant")).toHaveCount(1);
   await ctx.close();
-  writeFileSync(join(shots, "README.txt"), "Screenshots written by scripts/e2e (tests/e2e/web.spec.ts).\n");
+  writeFileSync(join(shots, "README.txt"), "Screenshots written by scripts/e2e (tests/e2e/*.spec.ts): <page>-desktop.png and <page>-phone.png.\n");
 });

@@ -23,7 +23,7 @@ mod template;
 pub use chat::{
     ChatEngine, ChatEngineConfig, GenerateRequest, Generation, GenerationEvent, ModelInfo,
 };
-pub use embed::{EmbeddingEngine, EmbeddingEngineConfig};
+pub use embed::{EmbeddingEngine, EmbeddingEngineConfig, MatrixFormat};
 pub use error::EngineError;
 pub use grammar::{Grammar, Wrapped};
 pub use sampling::SamplingParams;

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use super::MatrixFormat;
 use super::gguf::{self, Tensor, TensorData, Value};
 use crate::EngineError;
 
@@ -68,7 +69,7 @@ fn load_error(dir: &Path, reason: impl std::fmt::Display) -> EngineError {
 
 /// Converts the model folder `dir` into a GGUF file at `out` (written to a temporary name
 /// first, then renamed, so a half-written file is never used).
-pub fn convert(dir: &Path, out: &Path) -> Result<(), EngineError> {
+pub fn convert(dir: &Path, out: &Path, matrices: MatrixFormat) -> Result<(), EngineError> {
     let read = |name: &str| {
         std::fs::read(dir.join(name)).map_err(|e| load_error(dir, format!("{name}: {e}")))
     };
@@ -98,12 +99,11 @@ pub fn convert(dir: &Path, out: &Path) -> Result<(), EngineError> {
             .data()
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-        // Matrices go to F16, as llama.cpp's own converter does: half the bytes to stream
-        // through each matrix product, the speed that matters on CPU. Biases and norms,
-        // added rather than multiplied, stay F32, and so do the token-type embeddings: the
-        // graph adds a row of them as it is, and ggml adds no F16 to F32.
-        let multiplied = view.shape().len() >= 2 && !name.contains("token_type_embeddings");
-        let data = if multiplied {
+        // Matrices are F32 or F16. Biases and norms, added rather than multiplied, stay F32,
+        // and so do the token-type embeddings: the graph adds a row of them as it is, and
+        // ggml adds no F16 to F32.
+        let matrix = view.shape().len() >= 2 && !name.contains("token_type_embeddings");
+        let data = if matrix && matrices == MatrixFormat::F16 {
             TensorData::F16(values.map(|v| half::f16::from_f32(v).to_bits()).collect())
         } else {
             TensorData::F32(values.collect())

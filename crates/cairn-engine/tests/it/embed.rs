@@ -1,4 +1,4 @@
-use cairn_engine::{EmbeddingEngine, EmbeddingEngineConfig};
+use cairn_engine::{EmbeddingEngine, EmbeddingEngineConfig, MatrixFormat};
 use serde_json::Value;
 
 use crate::support::model_path;
@@ -7,12 +7,13 @@ fn reference() -> Value {
     serde_json::from_str(include_str!("../fixtures/embeddings_reference.json")).unwrap()
 }
 
-fn engine(dir: &tempfile::TempDir) -> EmbeddingEngine {
+fn engine(dir: &tempfile::TempDir, matrices: MatrixFormat) -> EmbeddingEngine {
     let mut config = EmbeddingEngineConfig::new(
         model_path("all-minilm-l6-v2"),
-        dir.path().join("minilm.gguf"),
+        dir.path().join(format!("minilm.{}.gguf", matrices.name())),
     );
     config.threads = Some(2);
+    config.matrices = matrices;
     EmbeddingEngine::start(config).unwrap()
 }
 
@@ -24,11 +25,18 @@ fn cosine(a: &[f32], b: &[f64]) -> f64 {
 }
 
 /// The bar: the same tokens as the model's own tokenizer, and vectors within cosine 0.999 of
-/// sentence-transformers' on 20 sentences (one longer than the 256-token limit).
+/// sentence-transformers' on 20 sentences (one longer than the 256-token limit), in every
+/// matrix format.
 #[tokio::test]
 async fn embeddings_match_sentence_transformers() {
+    for format in [MatrixFormat::F32, MatrixFormat::F16] {
+        embeddings_match_in(format).await;
+    }
+}
+
+async fn embeddings_match_in(format: MatrixFormat) {
     let dir = tempfile::tempdir().unwrap();
-    let engine = engine(&dir);
+    let engine = engine(&dir, format);
     assert_eq!(engine.dims(), 384);
     let reference = reference();
     let sentences: Vec<String> = reference["sentences"]
@@ -75,14 +83,18 @@ async fn embeddings_match_sentence_transformers() {
         let norm: f32 = ours.iter().map(|x| x * x).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-4, "not unit length: {norm}");
         let c = cosine(ours, &theirs);
-        assert!(c >= 0.999, "cosine {c} for {sentence:?}");
+        assert!(
+            c >= 0.999,
+            "cosine {c} for {sentence:?} in {}",
+            format.name()
+        );
     }
 }
 
 #[tokio::test]
 async fn concurrent_callers_are_batched_and_get_their_own_vectors() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = engine(&dir);
+    let engine = engine(&dir, MatrixFormat::default());
     let texts: Vec<String> = (0..40)
         .map(|i| format!("Sentence number {i} talks about topic {}.", i % 7))
         .collect();

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use cairn_engine::{
     ChatEngine, ChatEngineConfig, EmbeddingEngine, EmbeddingEngineConfig, EngineError,
-    GenerateRequest, GenerationEvent,
+    GenerateRequest, GenerationEvent, MatrixFormat,
 };
 use cairn_models::{LogProgress, Models};
 use futures::StreamExt;
@@ -336,9 +336,10 @@ async fn load(
         // The converted file sits beside the model, named after the verified checksum and the
         // conversion's format, so a new model or a new conversion gets a new file.
         let sha = installed.sha256.get(..12).unwrap_or(&installed.sha256);
-        let gguf = installed
-            .path
-            .with_file_name(format!("{target}.{sha}.f16.gguf"));
+        let gguf = installed.path.with_file_name(format!(
+            "{target}.{sha}.{}.gguf",
+            MatrixFormat::default().name()
+        ));
         let mut embed_config = EmbeddingEngineConfig::new(installed.path, gguf);
         embed_config.threads = config.threads;
         let engine = tokio::task::spawn_blocking(move || EmbeddingEngine::start(embed_config))
