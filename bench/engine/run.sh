@@ -7,7 +7,9 @@
 #
 # Installs llama-cpp-python[server] (builds llama.cpp: ~10 min the first time) and httpx into
 # a virtualenv outside the repo, builds cairn in release, pulls the models, and prints a
-# Markdown table; raw results go to $RESULTS (default: a temp dir).
+# Markdown table; raw results go to $RESULTS (default: a temp dir). On x86_64 the peer's
+# llama.cpp is built for x86-64-v3 (AVX2, FMA, F16C), the instruction set Cairn's build
+# targets (.cargo/config.toml), so both run the same kernels.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
@@ -26,7 +28,11 @@ declare -A eos=([small]="0 2" [medium]="151643 151645" [large]="151643 151645")
 if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
 if ! "$venv/bin/python" -c "import llama_cpp, httpx, uvicorn" 2>/dev/null; then
   command -v cmake >/dev/null || { apt-get update -qq && apt-get install -y -qq cmake; }
-  "$venv/bin/pip" install --quiet 'llama-cpp-python[server]' httpx
+  if [ "$(uname -m)" = x86_64 ]; then
+    export CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+      -DGGML_BMI2=ON -DCMAKE_C_FLAGS=-march=x86-64-v3 -DCMAKE_CXX_FLAGS=-march=x86-64-v3"
+  fi
+  "$venv/bin/pip" install --quiet 'llama-cpp-python[server]==0.3.36' httpx
 fi
 cargo build --release --locked -p cairn-server --bin cairn
 cairn="${CARGO_TARGET_DIR:-$repo/target}/release/cairn"
