@@ -2,31 +2,9 @@
 // and the recent requests; the local provider is healthy; an invitation signs someone up,
 // whose tier the admin changes and whom the admin disables.
 
-import { expect, test, type Page } from "@playwright/test";
-import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { expect, test } from "@playwright/test";
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from "./server";
-
-const url = (path: string) => `${process.env.CAIRN_E2E_URL}${path}`;
-const shots = resolve(process.env.CAIRN_SCREENSHOTS ?? join(import.meta.dirname, "../../target/screenshots"));
-
-/** The dashboard is long and scrolls inside the app's main area: a tall desktop shot. */
-async function photograph(page: Page, name: string) {
-  mkdirSync(shots, { recursive: true });
-  await page.setViewportSize({ width: 1280, height: 2400 });
-  await page.screenshot({ path: join(shots, `${name}-desktop.png`) });
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.screenshot({ path: join(shots, `${name}-phone.png`) });
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto(url("/signin"));
-  await page.getByLabel("E-mail").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("navigation", { name: "Main" })).toBeVisible();
-}
+import { url, photograph, signIn } from "./helpers";
 
 test("admin dashboard: the request just made, provider health, users and tiers", async ({ browser }) => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -85,7 +63,7 @@ test("admin dashboard: the request just made, provider health, users and tiers",
   await expect(local.locator(".badge").first()).toHaveText("ok");
   await expect(local).toContainText("smollm2-135m");
   await expect(local).toContainText("all-minilm-l6-v2");
-  await photograph(page, "admin");
+  await photograph(page, "admin", 2400);
 
   // An invitation on the pro tier signs someone up.
   await page.getByLabel("E-mail (optional: only this address may use it)").fill("invited@example.test");

@@ -4,24 +4,10 @@
 // and phone size into CAIRN_SCREENSHOTS (target/screenshots by default).
 
 import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from "./server";
-
-const url = (path: string) => `${process.env.CAIRN_E2E_URL}${path}`;
-const shots = resolve(process.env.CAIRN_SCREENSHOTS ?? join(import.meta.dirname, "../../target/screenshots"));
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-
-/** The page at desktop then phone size, as `<name>-desktop.png` and `<name>-phone.png`. */
-async function photograph(page: Page, name: string) {
-  mkdirSync(shots, { recursive: true });
-  await page.setViewportSize(DESKTOP);
-  await page.screenshot({ path: join(shots, `${name}-desktop.png`) });
-  await page.setViewportSize(PHONE);
-  await page.screenshot({ path: join(shots, `${name}-phone.png`) });
-  await page.setViewportSize(DESKTOP);
-}
+import { url, shots, DESKTOP, PHONE, photograph, signIn } from "./helpers";
 
 test.describe.configure({ mode: "serial" });
 
@@ -34,14 +20,6 @@ async function stopAnswer(p: Page) {
   await expect(streaming.locator(".markdown")).not.toBeEmpty({ timeout: 120_000 }).catch(() => {});
   await p.getByRole("button", { name: "Stop" }).click({ timeout: 2_000 }).catch(() => {});
   await expect(streaming).toHaveCount(0, { timeout: 180_000 });
-}
-
-async function signIn(p: Page, email: string, password: string) {
-  await p.goto(url("/signin"));
-  await p.getByLabel("E-mail").fill(email);
-  await p.getByLabel("Password").fill(password);
-  await p.getByRole("button", { name: "Sign in" }).click();
-  await expect(p.getByRole("navigation", { name: "Main" })).toBeVisible();
 }
 
 test.beforeAll(async ({ browser }: { browser: Browser }) => {

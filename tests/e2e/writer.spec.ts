@@ -7,24 +7,10 @@
 // flagged report are photographed at desktop and phone size.
 
 import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
-import { mkdirSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from "./server";
-
-const url = (path: string) => `${process.env.CAIRN_E2E_URL}${path}`;
-const shots = resolve(process.env.CAIRN_SCREENSHOTS ?? join(import.meta.dirname, "../../target/screenshots"));
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-
-/** The page at desktop then phone size, as `<name>-desktop.png` and `<name>-phone.png`. */
-async function photograph(page: Page, name: string) {
-  mkdirSync(shots, { recursive: true });
-  await page.setViewportSize(DESKTOP);
-  await page.screenshot({ path: join(shots, `${name}-desktop.png`) });
-  await page.setViewportSize(PHONE);
-  await page.screenshot({ path: join(shots, `${name}-phone.png`) });
-  await page.setViewportSize(DESKTOP);
-}
+import { url, DESKTOP, photograph } from "./helpers";
 
 // The model writes on two shared cores: waits are long, and nothing here measures them.
 const WRITING = 600_000;
