@@ -4,26 +4,15 @@
 //! alone, set aside by one that rewrites it, taken back). The real model writing a real
 //! article is in `orchestration_local.rs`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::support::{TestServer, expect_error};
 
-/// Polls an article until it is neither running nor about to run again.
+/// The fake upstream answers at once: two minutes is ample.
 async fn settled(s: &TestServer, key: &str, id: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let article = s.get_json(&format!("/api/articles/{id}"), key).await;
-        if article["status"] != "running" {
-            return article;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the article did not settle: {article}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    s.article_settled(key, id, Duration::from_secs(120)).await
 }
 
 fn edit(s: &TestServer, key: &str, id: &str, body: &Value) -> reqwest::RequestBuilder {

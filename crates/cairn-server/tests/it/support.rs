@@ -288,6 +288,23 @@ impl TestServer {
         }
     }
 
+    /// Polls the article `id` until it is neither running nor about to run again (done,
+    /// failed, or waiting for a review); fails after `within`.
+    pub async fn article_settled(&self, key: &str, id: &str, within: std::time::Duration) -> Value {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let article = self.get_json(&format!("/api/articles/{id}"), key).await;
+            if article["status"] != "running" {
+                return article;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the article did not settle: {article}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// GET, expecting a JSON body.
     pub async fn get_json(&self, path: &str, key: &str) -> Value {
         self.get(path, key)
