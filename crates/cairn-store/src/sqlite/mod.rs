@@ -617,4 +617,6 @@ pub(super) fn cursor_binds(page: &CursorPage) -> (Option<i64>, &str) {
 }
 
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;

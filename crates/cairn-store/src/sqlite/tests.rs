@@ -2,26 +2,10 @@ use super::*;
 use crate::knowledge::*;
 use crate::orchestration::*;
 
-async fn store() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("cairn.db"))
-        .await
-        .unwrap();
-    (dir, store)
-}
+use super::test_support::user;
 
-fn user(id: &str) -> User {
-    User {
-        id: id.into(),
-        email: format!("{id}@example.test"),
-        name: id.into(),
-        role: UserRole::Member,
-        tier: "free".into(),
-        org_id: None,
-        password_hash: None,
-        disabled: false,
-        created_at: 1,
-    }
+async fn store() -> (tempfile::TempDir, SqliteStore) {
+    super::test_support::open().await
 }
 
 fn usage(id: &str, user_id: &str, day: &str, status: u16) -> UsageRecord {

@@ -5,26 +5,7 @@ use crate::{Store, StoreError};
 /// Alice's conversation c1: a question and its answer by `small`, then a second question and
 /// its answer by `large`; Bob has none.
 async fn store() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("cairn.db"))
-        .await
-        .unwrap();
-    for id in ["alice", "bob"] {
-        store
-            .create_user(&User {
-                id: id.into(),
-                email: format!("{id}@example.test"),
-                name: id.into(),
-                role: UserRole::Member,
-                tier: "free".into(),
-                org_id: None,
-                password_hash: None,
-                disabled: false,
-                created_at: 1,
-            })
-            .await
-            .unwrap();
-    }
+    let (dir, store) = crate::sqlite::test_support::with_users(&["alice", "bob"]).await;
     let turns = [
         ("q1", "user", "What is a cairn?", None),
         ("a1", "assistant", "A pile of stones.", Some("small")),

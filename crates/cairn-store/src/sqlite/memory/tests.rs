@@ -3,27 +3,7 @@ use crate::sqlite::SqliteStore;
 use crate::{ConversationSummary, Memory, MemoryStore, MemoryUpdate, Store};
 
 async fn store() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("cairn.db"))
-        .await
-        .unwrap();
-    for id in ["alice", "bob"] {
-        store
-            .create_user(&User {
-                id: id.into(),
-                email: format!("{id}@example.test"),
-                name: id.into(),
-                role: UserRole::Member,
-                tier: "free".into(),
-                org_id: None,
-                password_hash: None,
-                disabled: false,
-                created_at: 1,
-            })
-            .await
-            .unwrap();
-    }
-    (dir, store)
+    crate::sqlite::test_support::with_users(&["alice", "bob"]).await
 }
 
 fn memory(id: &str, user_id: &str, text: &str, at: i64) -> Memory {

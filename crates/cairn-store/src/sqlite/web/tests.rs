@@ -3,27 +3,13 @@ use crate::sqlite::SqliteStore;
 use crate::{ConversationSummary, Invitation, MemoryStore, Session, Store, StoreError, WebStore};
 
 async fn store() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("cairn.db"))
-        .await
-        .unwrap();
-    for id in ["alice", "bob"] {
-        store.create_user(&user(id, 1)).await.unwrap();
-    }
-    (dir, store)
+    crate::sqlite::test_support::with_users(&["alice", "bob"]).await
 }
 
 fn user(id: &str, at: i64) -> User {
     User {
-        id: id.into(),
-        email: format!("{id}@example.test"),
-        name: id.into(),
-        role: UserRole::Member,
-        tier: "free".into(),
-        org_id: None,
-        password_hash: None,
-        disabled: false,
         created_at: at,
+        ..crate::sqlite::test_support::user(id)
     }
 }
 
